@@ -1,0 +1,180 @@
+// swift-tools-version:6.1
+//
+// The Swift Fabric peer. Every target is declared once in `layers` below, ordered bottom-up; a target may depend
+// only on targets in a strictly lower layer, and the manifest refuses to load (naming the offending pair) when one
+// does not. One settings array is applied to every Swift target in the closing loop.
+import PackageDescription
+
+// MARK: - External packages
+
+let externalPackages: [Package.Dependency] = [
+    .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+    .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
+    .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
+    .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
+    .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+    .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+]
+
+let protobuf = Target.Dependency.product(name: "SwiftProtobuf", package: "swift-protobuf")
+let grpcCore = Target.Dependency.product(name: "GRPCCore", package: "grpc-swift-2")
+let grpcProtobuf = Target.Dependency.product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")
+let grpcHTTP2 = Target.Dependency.product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")
+let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let collections = Target.Dependency.product(name: "Collections", package: "swift-collections")
+let yams = Target.Dependency.product(name: "Yams", package: "Yams")
+
+// MARK: - The layer table
+
+/// What a row of the layer table builds.
+enum Kind {
+    /// A C library from the system, found through pkg-config.
+    case system(pkgConfig: String, apt: [String])
+    /// A library module under Modules/ (or Tools/ for tool libraries).
+    case library
+    /// An executable (Apps/ or Tools/).
+    case executable
+    /// Code shared by the test targets only.
+    case testSupport
+}
+
+/// One row of the layer table.
+struct Module {
+    let name: String
+    let layer: Int
+    let kind: Kind
+    let path: String
+    /// Targets of this package that the module uses.
+    let uses: [String]
+    /// Products of other packages that the module uses.
+    let external: [Target.Dependency]
+    /// Paths under `path` that are not Swift sources of the target.
+    let exclude: [String]
+
+    init(
+        _ name: String,
+        layer: Int,
+        _ kind: Kind = .library,
+        path: String? = nil,
+        uses: [String] = [],
+        external: [Target.Dependency] = [],
+        exclude: [String] = []
+    ) {
+        self.name = name
+        self.layer = layer
+        self.kind = kind
+        self.path = path ?? "Modules/\(name)"
+        self.uses = uses
+        self.external = external
+        self.exclude = exclude
+    }
+}
+
+/// Bottom-up. The number is the layer of DESIGN.md; a module may use only modules of a lower number.
+let layers: [Module] = [
+    // 0: system-library shims.
+    Module("COpenSSL", layer: 0, .system(pkgConfig: "openssl", apt: ["libssl-dev"])),
+    Module("CZlib", layer: 0, .system(pkgConfig: "zlib", apt: ["zlib1g-dev"])),
+    // 1: Fabric's protobuf messages and gRPC services, hashing helpers, the zlib block codec.
+    Module(
+        "Wire",
+        layer: 1,
+        uses: ["COpenSSL", "CZlib"],
+        external: [protobuf, grpcCore, grpcProtobuf],
+        exclude: ["Protos"]
+    ),
+    // 8: tools and the test-support module shared by every test target.
+    Module("TestSupport", layer: 8, .testSupport, path: "Tests/TestSupport", uses: ["Wire"], external: [protobuf]),
+]
+
+/// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
+let testedModules: [String] = ["Wire"]
+
+// MARK: - Layering check
+
+let byName = Dictionary(uniqueKeysWithValues: layers.map { ($0.name, $0) })
+for module in layers {
+    for used in module.uses {
+        guard let dependency = byName[used] else {
+            fatalError("layering violation: \(module.name) uses \(used), which is not in the layer table")
+        }
+        if dependency.layer >= module.layer {
+            fatalError(
+                "layering violation: \(module.name) (layer \(module.layer)) depends on \(used) "
+                    + "(layer \(dependency.layer)); a module may only depend on lower layers"
+            )
+        }
+    }
+}
+
+// MARK: - Targets
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+var targets: [Target] = []
+var products: [Product] = []
+for module in layers {
+    let dependencies = module.uses.map { Target.Dependency.target(name: $0) } + module.external
+    switch module.kind {
+    case .system(let pkgConfig, let apt):
+        targets.append(
+            .systemLibrary(name: module.name, path: module.path, pkgConfig: pkgConfig, providers: [.apt(apt)])
+        )
+    case .library, .testSupport:
+        targets.append(
+            .target(name: module.name, dependencies: dependencies, path: module.path, exclude: module.exclude)
+        )
+        if case .library = module.kind {
+            products.append(.library(name: module.name, targets: [module.name]))
+        }
+    case .executable:
+        targets.append(
+            .executableTarget(
+                name: module.name,
+                dependencies: dependencies,
+                path: module.path,
+                exclude: module.exclude
+            )
+        )
+        products.append(.executable(name: module.name, targets: [module.name]))
+    }
+}
+
+for name in testedModules {
+    let support = byName["TestSupport"] != nil ? [Target.Dependency.target(name: "TestSupport")] : []
+    targets.append(
+        .testTarget(
+            name: "\(name)Tests",
+            dependencies: [.target(name: name), protobuf] + support,
+            path: "Tests/\(name)Tests"
+        )
+    )
+}
+
+for index in targets.indices where targets[index].type != .system {
+    targets[index].swiftSettings = (targets[index].swiftSettings ?? []) + swiftSettings
+}
+
+let package = Package(
+    name: "swift-fabric-peer",
+    platforms: [.macOS(.v15)],
+    products: products,
+    dependencies: externalPackages,
+    targets: targets
+)

@@ -1,0 +1,126 @@
+public import Foundation
+public import Testing
+public import Wire
+import SwiftProtobuf
+
+/// The artifacts a real Fabric v3.1 network made (../shared/conformance, beside the project's root).
+///
+/// Tests read them in place and never copy them. `FABRIC_CONFORMANCE_DIR` points the tests at another set of
+/// artifacts with the same layout. When the folder is missing, suites gated on ``isAvailable`` are recorded as
+/// skipped with ``missingReason``, never as passed.
+public enum Conformance {
+    /// The package root, found from this file's path (Tests/TestSupport/Conformance.swift).
+    public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()
+        .deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// The conformance folder, or nil when it does not exist.
+    public static let directory: URL? = {
+        let candidate: URL
+        if let override = ProcessInfo.processInfo.environment["FABRIC_CONFORMANCE_DIR"], !override.isEmpty {
+            candidate = URL(fileURLWithPath: override)
+        } else {
+            candidate = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else { return nil }
+        return candidate
+    }()
+
+    /// Whether the artifacts are present.
+    public static var isAvailable: Bool { directory != nil }
+
+    /// Why conformance suites are skipped.
+    public static let missingReason: Comment =
+        "../shared/conformance is missing (or FABRIC_CONFORMANCE_DIR points nowhere): conformance tests skipped"
+
+    /// Errors from reading the artifacts.
+    public struct MissingArtifact: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String { "conformance artifact missing: \(self.path)" }
+    }
+
+    /// The URL of `relativePath` inside the conformance folder.
+    public static func url(_ relativePath: String) throws -> URL {
+        guard let directory else { throw MissingArtifact(path: relativePath) }
+        let url = directory.appendingPathComponent(relativePath)
+        guard FileManager.default.fileExists(atPath: url.path) else { throw MissingArtifact(path: url.path) }
+        return url
+    }
+
+    /// The bytes of `relativePath`.
+    public static func data(_ relativePath: String) throws -> Data {
+        try Data(contentsOf: url(relativePath))
+    }
+
+    /// The block numbers present in `folder` (`orderer`, `peer0.org1`, …), ascending.
+    public static func blockNumbers(in folder: String = "orderer") throws -> [UInt64] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: url(folder).path)
+        return names.compactMap { name in
+            name.hasSuffix(".block") ? UInt64(name.dropLast(".block".count)) : nil
+        }.sorted()
+    }
+
+    /// The raw bytes of block `number` in `folder`.
+    public static func blockBytes(_ number: UInt64, in folder: String = "orderer") throws -> Data {
+        try data("\(folder)/\(number).block")
+    }
+
+    /// Block `number` of `folder`, decoded.
+    public static func block(_ number: UInt64, in folder: String = "orderer") throws -> Common_Block {
+        try Common_Block(serializedBytes: blockBytes(number, in: folder))
+    }
+
+    /// Every block of `folder` in order.
+    public static func blocks(in folder: String = "orderer") throws -> [Common_Block] {
+        try blockNumbers(in: folder).map { try block($0, in: folder) }
+    }
+
+    /// The peers whose committed blocks are shipped.
+    public static let committingPeers = ["peer0.org1", "peer0.org2"]
+
+    /// expected.json, decoded.
+    public static func expected() throws -> [UInt64: ExpectedBlock] {
+        let raw = try JSONDecoder().decode([String: ExpectedBlock].self, from: data("expected.json"))
+        return Dictionary(uniqueKeysWithValues: raw.compactMap { key, value in UInt64(key).map { ($0, value) } })
+    }
+}
+
+/// One block of expected.json.
+public struct ExpectedBlock: Decodable, Sendable {
+    public let part: String
+    public let headerHash: String
+    public let commitHashOrg1: String
+    public let commitHashOrg2: String
+    public let commitHashOrg1Peer1: String?
+    public let txs: [ExpectedTx]
+
+    enum CodingKeys: String, CodingKey {
+        case part
+        case headerHash = "header_hash"
+        case commitHashOrg1 = "commit_hash_org1"
+        case commitHashOrg2 = "commit_hash_org2"
+        case commitHashOrg1Peer1 = "commit_hash_org1_peer1"
+        case txs
+    }
+}
+
+/// One transaction of expected.json.
+public struct ExpectedTx: Decodable, Sendable {
+    public let txid: String
+    public let type: String
+    public let chaincode: String
+    public let label: String
+    public let codeOrg1: String
+    public let codeOrg2: String
+    public let codeOrg1Peer1: String?
+
+    enum CodingKeys: String, CodingKey {
+        case txid, type, chaincode, label
+        case codeOrg1 = "code_org1"
+        case codeOrg2 = "code_org2"
+        case codeOrg1Peer1 = "code_org1_peer1"
+    }
+}
