@@ -96,12 +96,14 @@ let layers: [Module] = [
     ),
     // 2: identities on OpenSSL: X.509 MSPs, signatures, principals, the MSP manager.
     Module("MSP", layer: 2, uses: ["Wire", "COpenSSL"], external: [protobuf, logging]),
+    // 3: the channel config tree as a Bundle, policies, config-update validation, BundleSource.
+    Module("ChannelConfig", layer: 3, uses: ["MSP", "Wire"], external: [protobuf]),
     // 8: tools and the test-support module shared by every test target.
-    Module("TestSupport", layer: 8, .testSupport, path: "Tests/TestSupport", uses: ["Wire"], external: [protobuf]),
+    Module("TestSupport", layer: 8, .testSupport, path: "Tests/TestSupport", uses: ["Wire", "MSP"], external: [protobuf]),
 ]
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
-let testedModules: [String] = ["Wire"]
+let testedModules: [String] = ["Wire", "ChannelConfig"]
 
 // MARK: - Layering check
 

@@ -1,0 +1,48 @@
+public import MSP
+
+/// A compiled policy: something a set of signatures or identities either satisfies or not.
+public protocol Policy: Sendable {
+    /// Deserialises the signers, drops duplicates and bad signatures, and evaluates the rest.
+    func evaluate(signedData: [SignedData]) throws(ChannelConfigError)
+
+    /// Evaluates already validated, de-duplicated identities.
+    func evaluate(identities: [any Identity]) throws(ChannelConfigError)
+}
+
+/// The policy returned for a name that does not resolve: it rejects everything, naming the missing policy.
+public struct RejectPolicy: Policy {
+    /// The name that did not resolve.
+    public let name: String
+
+    /// Creates a reject-all policy for `name`.
+    public init(name: String) { self.name = name }
+
+    public func evaluate(signedData: [SignedData]) throws(ChannelConfigError) {
+        throw ChannelConfigError(.policyNotFound, "no such policy: '\(self.name)'")
+    }
+
+    public func evaluate(identities: [any Identity]) throws(ChannelConfigError) {
+        throw ChannelConfigError(.policyNotFound, "no such policy: '\(self.name)'")
+    }
+}
+
+/// Turns a signature set into the identities a policy evaluates, as Fabric does: deserialise each signer
+/// (failures dropped), skip an identity already accepted (same MSP id and identity id), verify the signature
+/// (failures dropped). An identity whose first signature was bad may still count with a later good one.
+public func validIdentities(
+    _ signedData: [SignedData],
+    deserializer: any IdentityDeserializer
+) -> [any Identity] {
+    var seen = Set<IdentityIdentifier>()
+    var identities: [any Identity] = []
+    identities.reserveCapacity(signedData.count)
+    for item in signedData {
+        guard let identity = try? deserializer.deserializeIdentity(item.identity) else { continue }
+        let identifier = identity.identifier
+        if seen.contains(identifier) { continue }
+        guard (try? identity.verify(signature: item.signature, over: item.data)) != nil else { continue }
+        seen.insert(identifier)
+        identities.append(identity)
+    }
+    return identities
+}
