@@ -38,6 +38,10 @@ public struct ChannelConfigError: Error, Hashable, Sendable, CustomStringConvert
         public static let configMismatch = Code("configMismatch")
         /// A new config that may not replace the current one (section removed, MSP id changed, …).
         public static let invalidTransition = Code("invalidTransition")
+        /// A block that does not fit the chain: wrong number, previous hash or data hash, malformed data.
+        public static let badBlock = Code("badBlock")
+        /// A block whose orderer signatures do not satisfy the channel's BlockValidation policy.
+        public static let badBlockSignature = Code("badBlockSignature")
     }
 
     /// The kind of failure.
