@@ -101,7 +101,7 @@ let layers: [Module] = [
 ]
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
-let testedModules: [String] = ["Wire"]
+let testedModules: [String] = ["Wire", "MSP"]
 
 // MARK: - Layering check
 

@@ -16,6 +16,8 @@ package final class PrivateKey: @unchecked Sendable {  // the EVP_PKEY is immuta
         case ecdsa(EllipticCurve)
         /// Ed25519.
         case ed25519
+        /// RSA with a modulus of `bits` (never a valid Fabric identity; for tests of that rule).
+        case rsa(bits: Int)
     }
 
     /// Takes ownership of `pointer` (one reference).
@@ -33,16 +35,24 @@ package final class PrivateKey: @unchecked Sendable {  // the EVP_PKEY is immuta
         switch kind {
         case .ecdsa: name = "EC"
         case .ed25519: name = "ED25519"
+        case .rsa: name = "RSA"
         }
         guard let context = EVP_PKEY_CTX_new_from_name(nil, name, nil) else {
             throw OpenSSL.error("could not create a \(name) key generation context")
         }
         defer { EVP_PKEY_CTX_free(context) }
         guard EVP_PKEY_keygen_init(context) == 1 else { throw OpenSSL.error("key generation init failed") }
-        if case .ecdsa(let curve) = kind {
+        switch kind {
+        case .ecdsa(let curve):
             guard EVP_PKEY_CTX_set_group_name(context, curve.rawValue) == 1 else {
                 throw OpenSSL.error("could not select curve \(curve.rawValue)")
             }
+        case .rsa(let bits):
+            guard EVP_PKEY_CTX_set_rsa_keygen_bits(context, Int32(bits)) == 1 else {
+                throw OpenSSL.error("could not set RSA key size \(bits)")
+            }
+        case .ed25519:
+            break
         }
         var key: OpaquePointer? = nil
         guard EVP_PKEY_generate(context, &key) == 1, let key else { throw OpenSSL.error("key generation failed") }

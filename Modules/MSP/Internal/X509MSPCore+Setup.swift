@@ -208,7 +208,16 @@ extension X509MSPCore {
     /// roots or intermediates (after sanitisation); the hash covers its chain from itself up to the root.
     func certifiersIdentifier(_ pem: Data) throws(MSPError) -> Data {
         let certificate = try self.parse(pem, "OU identifier certificate")
-        let sanitized = try self.sanitize(certificate)
+        let sanitized: Certificate
+        do {
+            sanitized = try self.sanitize(certificate)
+        } catch {
+            throw MSPError(
+                .badConfiguration,
+                "MSP \(self.name): failed adding OU. Certificate \(certificate) not in root or intermediate certs: "
+                    + error.message
+            )
+        }
         let chain: [Certificate]
         if self.roots.contains(sanitized) {
             chain = [sanitized]

@@ -20,6 +20,12 @@ package final class OrganizationPKI: Sendable {
         package var certificate: Certificate
         /// Its private key.
         package var privateKey: PrivateKey
+
+        /// Pairs a certificate with its key.
+        package init(certificate: Certificate, privateKey: PrivateKey) {
+            self.certificate = certificate
+            self.privateKey = privateKey
+        }
     }
 
     /// Creates the organisation with fresh CA keys (P-256, or `keyKind`).
