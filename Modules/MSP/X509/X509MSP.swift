@@ -73,6 +73,9 @@ public final class X509MSP: MembershipServiceProvider, CustomStringConvertible {
     package var rootCertificates: [Certificate] { self.core.roots }
     /// The intermediate CA certificates (sanitised).
     package var intermediateCertificates: [Certificate] { self.core.intermediates }
+    /// How many deserialised identities are cached.
+    package var cachedIdentityCount: Int { self.identities.count }
+
     /// Whether NodeOU classification is enforced.
     public var nodeOUsEnforced: Bool { self.core.ouEnforcement }
 
