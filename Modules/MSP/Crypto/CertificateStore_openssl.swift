@@ -59,6 +59,7 @@ final class CertificateStore: @unchecked Sendable {  // the X509_STORE and stack
             let code = X509_STORE_CTX_get_error(context)
             let reason = String(cString: X509_verify_cert_error_string(Int(code)))
             _ = OpenSSL.drainErrors()
+            if let root = self.rootCertifying(selfSigned: certificate, at: time) { return .success([certificate, root]) }
             return .failure(ChainError(description: "x509: \(reason)"))
         }
         guard let stack = X509_STORE_CTX_get0_chain(context) else {
@@ -82,6 +83,23 @@ final class CertificateStore: @unchecked Sendable {  // the X509_STORE and stack
             return .failure(ChainError(description: "this MSP only supports a single validation chain, got more (\(ambiguity))"))
         }
         return .success(chain)
+    }
+
+    /// Go's x509 also chains a self-signed certificate to a *different* root with the same name and key (for
+    /// instance the original, high-S encoding of a root the MSP holds sanitised): the chain is [certificate, root].
+    /// OpenSSL refuses a self-signed leaf that is not itself trusted, so that case is handled here.
+    private func rootCertifying(selfSigned certificate: Certificate, at time: Date) -> Certificate? {
+        guard X509_check_issued(certificate.pointer, certificate.pointer) == X509_V_OK else { return nil }
+        defer { _ = OpenSSL.drainErrors() }
+        for root in self.roots where root.der != certificate.der {
+            guard X509_check_issued(root.pointer, certificate.pointer) == X509_V_OK,
+                X509_verify(certificate.pointer, root.publicKey.pointer) == 1,
+                root.notBefore <= time, time <= root.notAfter,
+                certificate.notBefore <= time, time <= certificate.notAfter
+            else { continue }
+            return root
+        }
+        return nil
     }
 
     /// Go's x509 returns every chain it can build and Fabric rejects more than one. OpenSSL builds one, so this

@@ -81,6 +81,30 @@ package final class PrivateKey: @unchecked Sendable {  // the EVP_PKEY is immuta
     /// The key's algorithm.
     package var algorithm: KeyAlgorithm { self.publicKey.algorithm }
 
+    /// The Subject Key Identifier cryptogen (Fabric v3) puts in CA certificates: SHA-256 of the private scalar
+    /// (fixed width, big-endian) — not of the public key, as one might expect. For Ed25519, of the raw private key.
+    package var cryptogenSubjectKeyIdentifier: Data {
+        switch self.algorithm {
+        case .ecdsa(let curve):
+            var number: OpaquePointer? = nil
+            guard EVP_PKEY_get_bn_param(self.pointer, "priv", &number) == 1, let number else { break }
+            defer { BN_clear_free(number) }
+            var bytes = [UInt8](repeating: 0, count: curve.order.count)
+            guard BN_bn2binpad(number, &bytes, Int32(bytes.count)) == Int32(bytes.count) else { break }
+            return HashFunction.sha256.digest(Data(bytes))
+        case .ed25519:
+            var length = 0
+            var bytes = [UInt8](repeating: 0, count: 64)
+            length = bytes.count
+            guard EVP_PKEY_get_raw_private_key(self.pointer, &bytes, &length) == 1 else { break }
+            return HashFunction.sha256.digest(Data(bytes.prefix(length)))
+        default:
+            break
+        }
+        _ = OpenSSL.drainErrors()
+        return self.publicKey.subjectKeyIdentifier
+    }
+
     /// PKCS#8 `PrivateKeyInfo` DER.
     package var pkcs8DER: Data {
         guard let info = EVP_PKEY2PKCS8(self.pointer) else { return Data() }

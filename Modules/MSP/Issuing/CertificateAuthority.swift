@@ -34,16 +34,21 @@ package final class CertificateAuthority: Sendable {
             issuerName: Data(subject.der),
             issuerKey: key,
             authorityKeyIdentifier: nil,
+            subjectKeyIdentifier: key.cryptogenSubjectKeyIdentifier,
             profile: profile
         )
         return try CertificateAuthority(certificate: certificate, privateKey: key)
     }
 
     /// Issues a certificate for `publicKey`.
+    ///
+    /// With `profile.subjectKeyIdentifier`, the SKI is `subjectKeyIdentifier` when given (cryptogen derives it from
+    /// the private key), else SHA-256 of the public key.
     package func issue(
         subject: DistinguishedName,
         publicKey: PublicKey,
-        profile: CertificateProfile
+        profile: CertificateProfile,
+        subjectKeyIdentifier: Data? = nil
     ) throws(MSPError) -> Certificate {
         try Self.build(
             subject: subject,
@@ -51,6 +56,7 @@ package final class CertificateAuthority: Sendable {
             issuerName: self.certificate.subjectDER,
             issuerKey: self.privateKey,
             authorityKeyIdentifier: self.certificate.subjectKeyIdentifier,
+            subjectKeyIdentifier: subjectKeyIdentifier ?? publicKey.subjectKeyIdentifier,
             profile: profile
         )
     }
@@ -62,7 +68,12 @@ package final class CertificateAuthority: Sendable {
         profile: CertificateProfile = .certificateAuthority()
     ) throws(MSPError) -> CertificateAuthority {
         let key = try Self.keyOrNew(key)
-        let certificate = try self.issue(subject: subject, publicKey: key.publicKey, profile: profile)
+        let certificate = try self.issue(
+            subject: subject,
+            publicKey: key.publicKey,
+            profile: profile,
+            subjectKeyIdentifier: key.cryptogenSubjectKeyIdentifier
+        )
         return try CertificateAuthority(certificate: certificate, privateKey: key)
     }
 
@@ -119,6 +130,7 @@ package final class CertificateAuthority: Sendable {
         issuerName: Data,
         issuerKey: PrivateKey,
         authorityKeyIdentifier: Data?,
+        subjectKeyIdentifier: Data,
         profile: CertificateProfile
     ) throws(MSPError) -> Certificate {
         let algorithm = try self.signatureAlgorithm(for: issuerKey)
@@ -139,7 +151,7 @@ package final class CertificateAuthority: Sendable {
         )
         if profile.subjectKeyIdentifier {
             extensions.append(
-                self.extensionDER("2.5.29.14", critical: false, DER.octetString([UInt8](subjectKey.subjectKeyIdentifier)))
+                self.extensionDER("2.5.29.14", critical: false, DER.octetString([UInt8](subjectKeyIdentifier)))
             )
         }
         if let authorityKeyIdentifier {
