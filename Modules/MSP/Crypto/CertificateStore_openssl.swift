@@ -111,7 +111,9 @@ final class CertificateStore: @unchecked Sendable {  // the X509_STORE and stack
             let child = chain[index]
             let parent = chain[index + 1]
             for candidate in candidates where candidate.der != parent.der && candidate.der != child.der {
-                guard X509_check_issued(candidate.pointer, child.pointer) == X509_V_OK else { continue }
+                // Go considers every pool certificate whose subject is the child's issuer (key ids only rank them).
+                guard X509_NAME_cmp(X509_get_subject_name(candidate.pointer), X509_get_issuer_name(child.pointer)) == 0
+                else { continue }
                 if X509_verify(child.pointer, candidate.publicKey.pointer) == 1 {
                     return "\(child.commonName) is also issued by \(candidate)"
                 }
