@@ -222,7 +222,7 @@ extension X509MSPCore {
         if self.roots.contains(sanitized) {
             chain = [sanitized]
         } else if self.intermediates.contains(sanitized) {
-            chain = try self.validationChain(sanitized, chain: self.uniqueChain(sanitized))
+            chain = try self.validationChain(sanitized, chain: self.uniqueChain(sanitized), isIntermediateChain: true)
         } else {
             throw MSPError(
                 .badConfiguration,

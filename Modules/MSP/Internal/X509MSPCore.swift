@@ -96,16 +96,18 @@ final class X509MSPCore: @unchecked Sendable {  // `var`s are written only insid
         }
     }
 
-    /// Fabric's validation chain for a non-CA identity: unique, at least two long, and the issuer must be a leaf of
-    /// the certification tree.
-    func validationChain(_ certificate: Certificate, chain: Result<[Certificate], MSPError>) throws(MSPError)
-        -> [Certificate]
-    {
+    /// Fabric's validation chain: unique, at least two long, and the issuer (for an intermediate CA's own chain:
+    /// the intermediate itself) must be a leaf of the certification tree.
+    func validationChain(
+        _ certificate: Certificate,
+        chain: Result<[Certificate], MSPError>,
+        isIntermediateChain: Bool = false
+    ) throws(MSPError) -> [Certificate] {
         let chain = try chain.get()
         guard chain.count >= 2 else {
             throw self.error(.invalidIdentity, certificate, "expected a chain of length at least 2, got \(chain.count)")
         }
-        guard !self.internalNodes.contains(chain[1].der) else {
+        guard !self.internalNodes.contains(chain[isIntermediateChain ? 0 : 1].der) else {
             throw self.error(
                 .invalidIdentity,
                 certificate,
