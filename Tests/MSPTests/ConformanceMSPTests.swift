@@ -1,9 +1,10 @@
 import Foundation
-@testable import MSP
 import SwiftProtobuf
-import Testing
 import TestSupport
+import Testing
 import Wire
+
+@testable import MSP
 
 /// The real cryptogen material and blocks of a Fabric v3.1 network (../shared/conformance).
 @Suite("Conformance: real crypto material and blocks", .enabled(if: Conformance.isAvailable, Conformance.missingReason))
@@ -90,7 +91,9 @@ struct ConformanceMSPTests {
         for member in org.members {
             let name = member.path.split(separator: "/").last!
             let pem = try Conformance.data("\(org.folder)/\(member.path)/msp/signcerts/\(name)-cert.pem")
-            let identity = try msp.deserializeX509Identity(OrganizationPKI.serializedIdentity(mspID: org.mspID, pem: pem))
+            let identity = try msp.deserializeX509Identity(
+                OrganizationPKI.serializedIdentity(mspID: org.mspID, pem: pem)
+            )
             try identity.validate()
             try identity.satisfiesPrincipal(Fixtures.role(.member, org.mspID))
             for role in [Common_MSPRole.MSPRoleType.peer, .client, .admin, .orderer] {
@@ -106,23 +109,36 @@ struct ConformanceMSPTests {
 
     @Test func anotherOrgsIdentitiesAreRejected() throws {
         let org1 = try self.msp("Org1MSP")
-        let pem = try Conformance.data("crypto-config/peerOrganizations/org2.example.com/peers/peer0.org2.example.com/msp/signcerts/peer0.org2.example.com-cert.pem")
+        let pem = try Conformance.data(
+            "crypto-config/peerOrganizations/org2.example.com/peers/peer0.org2.example.com/msp/signcerts/peer0.org2.example.com-cert.pem"
+        )
         // Claiming Org1MSP with Org2's certificate: no chain to Org1's CA.
-        let claimed = mspError { _ = try org1.deserializeIdentity(OrganizationPKI.serializedIdentity(mspID: "Org1MSP", pem: pem)) }
+        let claimed = mspError {
+            _ = try org1.deserializeIdentity(OrganizationPKI.serializedIdentity(mspID: "Org1MSP", pem: pem))
+        }
         #expect(claimed?.code == .invalidIdentity)
         // Org2's certificate as Org2MSP, checked by Org1: a different MSP.
-        let org2Identity = try Self.manager.deserializeIdentity(OrganizationPKI.serializedIdentity(mspID: "Org2MSP", pem: pem))
+        let org2Identity = try Self.manager.deserializeIdentity(
+            OrganizationPKI.serializedIdentity(mspID: "Org2MSP", pem: pem)
+        )
         #expect(mspError { try org1.validate(org2Identity) }?.code == .unknownMSP)
-        #expect(mspError { try org2Identity.satisfiesPrincipal(Fixtures.role(.member, "Org1MSP")) }?.code == .principalNotSatisfied)
+        #expect(
+            mspError { try org2Identity.satisfiesPrincipal(Fixtures.role(.member, "Org1MSP")) }?.code
+                == .principalNotSatisfied
+        )
         // An MSP the channel does not define.
-        let unknown = mspError { _ = try Self.manager.deserializeIdentity(OrganizationPKI.serializedIdentity(mspID: "Org3MSP", pem: pem)) }
+        let unknown = mspError {
+            _ = try Self.manager.deserializeIdentity(OrganizationPKI.serializedIdentity(mspID: "Org3MSP", pem: pem))
+        }
         #expect(unknown?.code == .unknownMSP)
     }
 
     @Test func theCAsOwnHighSSignatureIsSanitised() throws {
         // cryptogen (Go) left the org1 CA certificate with a high-S signature; the MSP keeps a low-S copy.
         let org1 = try self.msp("Org1MSP")
-        let pem = try Conformance.data("crypto-config/peerOrganizations/org1.example.com/msp/cacerts/ca.org1.example.com-cert.pem")
+        let pem = try Conformance.data(
+            "crypto-config/peerOrganizations/org1.example.com/msp/cacerts/ca.org1.example.com-cert.pem"
+        )
         let original = try Certificate(pemEncoded: pem)
         let root = try #require(org1.rootCertificates.first)
         let originalS = try ECDSASignature(der: original.signatureValue)
@@ -134,10 +150,14 @@ struct ConformanceMSPTests {
 
     @Test func theCertificatesWeIssueLookLikeCryptogens() throws {
         let real = try Certificate(
-            pemEncoded: Conformance.data("crypto-config/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/msp/signcerts/peer0.org1.example.com-cert.pem")
+            pemEncoded: Conformance.data(
+                "crypto-config/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/msp/signcerts/peer0.org1.example.com-cert.pem"
+            )
         )
         let realCA = try Certificate(
-            pemEncoded: Conformance.data("crypto-config/peerOrganizations/org1.example.com/ca/ca.org1.example.com-cert.pem")
+            pemEncoded: Conformance.data(
+                "crypto-config/peerOrganizations/org1.example.com/ca/ca.org1.example.com-cert.pem"
+            )
         )
         let ours = Fixtures.peer.certificate
         let ourCA = Fixtures.org1.ca.certificate
@@ -147,7 +167,9 @@ struct ConformanceMSPTests {
         #expect(ours.subjectKeyIdentifier == nil && real.subjectKeyIdentifier == nil)
         #expect(ourCA.subjectKeyIdentifier?.count == realCA.subjectKeyIdentifier?.count)
         // cryptogen v3 derives a CA's SKI from its private scalar; so do we.
-        let realCAKey = try PrivateKey(pemEncoded: Conformance.data("crypto-config/peerOrganizations/org1.example.com/ca/priv_sk"))
+        let realCAKey = try PrivateKey(
+            pemEncoded: Conformance.data("crypto-config/peerOrganizations/org1.example.com/ca/priv_sk")
+        )
         #expect(realCA.subjectKeyIdentifier == realCAKey.cryptogenSubjectKeyIdentifier)
         #expect(ourCA.subjectKeyIdentifier == Fixtures.org1.ca.privateKey.cryptogenSubjectKeyIdentifier)
         #expect(ours.authorityKeyIdentifier == ourCA.subjectKeyIdentifier)
@@ -158,7 +180,9 @@ struct ConformanceMSPTests {
         #expect(try Self.extensionShape(ours) == Self.extensionShape(real))
         #expect(try Self.extensionShape(ourCA) == Self.extensionShape(realCA))
         // And the key file has cryptogen's PKCS#8 shape.
-        let realKey = try Conformance.data("crypto-config/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/msp/keystore/priv_sk")
+        let realKey = try Conformance.data(
+            "crypto-config/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/msp/keystore/priv_sk"
+        )
         #expect(try PrivateKey(pemEncoded: realKey).pkcs8DER.count == Fixtures.peer.privateKey.pkcs8DER.count)
     }
 
@@ -182,7 +206,9 @@ struct ConformanceMSPTests {
                     next = try fields.read()
                 }
                 let isKeyID = oid.hasSuffix("29.14") || oid.hasSuffix("29.35")
-                shape.append("\(oid) \(critical) \(isKeyID ? "len \(next.content.count)" : Data(next.content).hexString)")
+                shape.append(
+                    "\(oid) \(critical) \(isKeyID ? "len \(next.content.count)" : Data(next.content).hexString)"
+                )
             }
         }
         return shape
@@ -217,7 +243,10 @@ struct ConformanceMSPTests {
                         )
                     }
                     if tx?.codeOrg1 == "VALID" {
-                        #expect(error == nil, "block \(number) tx \(index) endorsement \(position): \(String(describing: error))")
+                        #expect(
+                            error == nil,
+                            "block \(number) tx \(index) endorsement \(position): \(String(describing: error))"
+                        )
                         try endorser.validate()
                         validEndorsements += 1
                     } else if tx?.label == "mixed:bad_endorser_sig" && error != nil {

@@ -1,8 +1,9 @@
 import Foundation
-@testable import MSP
 import SwiftProtobuf
 import Testing
 import Wire
+
+@testable import MSP
 
 /// msp_test.go TestDeserializeIdentityFails, TestIsWellFormed; cert_test.go TestSanitizeCert(WithRSA); the MSP
 /// manager's routing by MSP id.
@@ -52,7 +53,9 @@ struct DeserializationTests {
     }
 
     @Test func anotherMSPIDIsRefused() {
-        let error = mspError { _ = try Fixtures.org1MSP.deserializeIdentity(Fixtures.serialized(Fixtures.peer, mspID: "Org2MSP")) }
+        let error = mspError {
+            _ = try Fixtures.org1MSP.deserializeIdentity(Fixtures.serialized(Fixtures.peer, mspID: "Org2MSP"))
+        }
         #expect(error?.code == .unknownMSP)
     }
 
@@ -65,8 +68,12 @@ struct DeserializationTests {
 
     @Test func theManagerRoutesByMSPID() throws {
         let manager = try MSPManager([Fixtures.org1MSP, Fixtures.org2MSP])
-        #expect(try manager.deserializeIdentity(Fixtures.serialized(Fixtures.org2Peer, mspID: "Org2MSP")).mspID == "Org2MSP")
-        let error = mspError { _ = try manager.deserializeIdentity(Fixtures.serialized(Fixtures.peer, mspID: "Org3MSP")) }
+        #expect(
+            try manager.deserializeIdentity(Fixtures.serialized(Fixtures.org2Peer, mspID: "Org2MSP")).mspID == "Org2MSP"
+        )
+        let error = mspError {
+            _ = try manager.deserializeIdentity(Fixtures.serialized(Fixtures.peer, mspID: "Org3MSP"))
+        }
         #expect(error?.code == .unknownMSP)
         #expect(error?.message.contains("Org3MSP") == true)
         #expect(mspError { _ = try MSPManager([Fixtures.org1MSP, Fixtures.org1MSP]) }?.code == .badConfiguration)
@@ -123,7 +130,10 @@ struct DeserializationTests {
         #expect(self.wellFormed(Fixtures.peer.certificate.pem) == nil)
         // An empty PEM type is accepted too.
         var pem = String(decoding: Fixtures.peer.certificate.pem, as: UTF8.self)
-        pem = pem.replacingOccurrences(of: "BEGIN CERTIFICATE", with: "BEGIN ").replacingOccurrences(of: "END CERTIFICATE", with: "END ")
+        pem = pem.replacingOccurrences(of: "BEGIN CERTIFICATE", with: "BEGIN ").replacingOccurrences(
+            of: "END CERTIFICATE",
+            with: "END "
+        )
         #expect(self.wellFormed(Data(pem.utf8)) == nil)
     }
 
@@ -132,7 +142,10 @@ struct DeserializationTests {
         #expect(error?.code == .notWellFormed)
         #expect(error?.message.contains("trailing bytes") == true)
         // But deserialisation (Fabric's getCertFromPem) ignores what follows the block.
-        let serialized = OrganizationPKI.serializedIdentity(mspID: "Org1MSP", pem: Fixtures.peer.certificate.pem + Data("\n".utf8))
+        let serialized = OrganizationPKI.serializedIdentity(
+            mspID: "Org1MSP",
+            pem: Fixtures.peer.certificate.pem + Data("\n".utf8)
+        )
         #expect(mspError { _ = try Fixtures.org1MSP.deserializeIdentity(serialized) } == nil)
     }
 

@@ -1,8 +1,9 @@
 import Foundation
-@testable import MSP
 import SwiftProtobuf
 import Testing
 import Wire
+
+@testable import MSP
 
 /// PKIs generated once per test process (key generation and signing are the slow part of these tests).
 ///
@@ -16,9 +17,11 @@ enum Fixtures {
     static let admin = try! org1.enroll("Admin@org1.example.com", ou: "admin")
     static let orderer = try! org1.enroll("orderer0", ou: "orderer")
     static let noOU = try! org1.enroll("nobody", ou: "")
-    static let peerAndClient = try! OrganizationPKI.Enrollment(org1.ca.issueIdentity(
-        subject: .cryptogen(commonName: "both.org1.example.com", organizationalUnits: ["peer", "client"])
-    ))
+    static let peerAndClient = try! OrganizationPKI.Enrollment(
+        org1.ca.issueIdentity(
+            subject: .cryptogen(commonName: "both.org1.example.com", organizationalUnits: ["peer", "client"])
+        )
+    )
     static let org2Peer = try! org2.enroll("peer0", ou: "peer")
 
     /// An MSP of org1 (v3.0, NodeOUs enabled).

@@ -1,8 +1,9 @@
 import Foundation
-@testable import MSP
 import SwiftProtobuf
 import Testing
 import Wire
+
+@testable import MSP
 
 /// Writing and reading MSP folders in cryptogen's layout (Fabric's configbuilder), and the issuing API's output.
 @Suite("MSP folders and issuing")
@@ -18,10 +19,12 @@ struct MSPFolderTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         try Fixtures.org1.writeMSPFolder(to: directory, signer: Fixtures.peer)
         let files = Set(try FileManager.default.subpathsOfDirectory(atPath: directory.path))
-        #expect(files.isSuperset(of: [
-            "cacerts/ca.org1.example.com-cert.pem", "tlscacerts/tlsca.org1.example.com-cert.pem",
-            "signcerts/peer0.org1.example.com-cert.pem", "keystore/priv_sk", "config.yaml",
-        ]))
+        #expect(
+            files.isSuperset(of: [
+                "cacerts/ca.org1.example.com-cert.pem", "tlscacerts/tlsca.org1.example.com-cert.pem",
+                "signcerts/peer0.org1.example.com-cert.pem", "keystore/priv_sk", "config.yaml",
+            ])
+        )
         let yaml = try String(contentsOf: directory.appendingPathComponent("config.yaml"), encoding: .utf8)
         #expect(yaml.contains("Certificate: cacerts/ca.org1.example.com-cert.pem"))
         #expect(yaml.contains("OrganizationalUnitIdentifier: orderer"))
@@ -30,13 +33,21 @@ struct MSPFolderTests {
         #expect(config.name == "Org1MSP")
         #expect(config.cryptoConfig.signatureHashFamily == "SHA2")
         #expect(config.cryptoConfig.identityIdentifierHashFunction == "SHA256")
-        #expect(config.signingIdentity.privateSigner.keyIdentifier == Fixtures.peer.certificate.publicKey.subjectKeyIdentifier.hexString)
+        #expect(
+            config.signingIdentity.privateSigner.keyIdentifier
+                == Fixtures.peer.certificate.publicKey.subjectKeyIdentifier.hexString
+        )
         let msp = try X509MSP(config: config, version: .v3_0)
         let signer = try #require(msp.signingIdentity)
         let signature = try signer.sign(Data("hello".utf8))
-        try Fixtures.org1MSP.deserializeIdentity(signer.serialized).verify(signature: signature, over: Data("hello".utf8))
-        #expect(try PrivateKey(pemEncoded: Data(contentsOf: directory.appendingPathComponent("keystore/priv_sk"))).publicKey
-            .matches(Fixtures.peer.privateKey.publicKey))
+        try Fixtures.org1MSP.deserializeIdentity(signer.serialized).verify(
+            signature: signature,
+            over: Data("hello".utf8)
+        )
+        #expect(
+            try PrivateKey(pemEncoded: Data(contentsOf: directory.appendingPathComponent("keystore/priv_sk"))).publicKey
+                .matches(Fixtures.peer.privateKey.publicKey)
+        )
     }
 
     @Test func aVerifyingMSPFolderHasNoSigner() throws {
@@ -45,7 +56,10 @@ struct MSPFolderTests {
         try Fixtures.org2.writeMSPFolder(to: directory)
         let msp = try X509MSP(config: MSPFolder.load(from: directory, mspID: "Org2MSP"), version: .v3_0)
         #expect(msp.signingIdentity == nil)
-        #expect(mspError { _ = try MSPFolder.load(from: directory, mspID: "Org2MSP", includeSigningIdentity: true) }?.code == .io)
+        #expect(
+            mspError { _ = try MSPFolder.load(from: directory, mspID: "Org2MSP", includeSigningIdentity: true) }?.code
+                == .io
+        )
     }
 
     @Test func everyFolderIsRead() throws {
@@ -72,7 +86,9 @@ struct MSPFolderTests {
         #expect(config.organizationalUnitIdentifiers.map(\.organizationalUnitIdentifier) == ["peer"])
         #expect(!config.hasFabricNodeOus)
         let msp = try X509MSP(config: config, version: .v1_4_3)
-        try msp.deserializeIdentity(Fixtures.serialized(ValidationTests.leafOfIntermediate.certificate, mspID: "ChainMSP")).validate()
+        try msp.deserializeIdentity(
+            Fixtures.serialized(ValidationTests.leafOfIntermediate.certificate, mspID: "ChainMSP")
+        ).validate()
     }
 
     @Test func badFoldersAreReported() throws {

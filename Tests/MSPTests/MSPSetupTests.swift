@@ -1,14 +1,17 @@
 import Foundation
 import SwiftProtobuf
-@testable import MSP
 import Testing
 import Wire
+
+@testable import MSP
 
 /// Fabric's msp_test.go TestMSPSetupBad, mspimplsetup_test.go (TestCAValidation, TestMalformedCertsChainSetup,
 /// TestTLSCAValidation), nodeous_test.go setup cases and TestIdentityExpired (signing identity).
 @Suite("MSP setup")
 struct MSPSetupTests {
-    static let root = try! CertificateAuthority.root(subject: .cryptogen(commonName: "ca.setup.example.com", organization: "setup"))
+    static let root = try! CertificateAuthority.root(
+        subject: .cryptogen(commonName: "ca.setup.example.com", organization: "setup")
+    )
     static let otherRoot = try! CertificateAuthority.root(subject: .cryptogen(commonName: "ca.other.example.com"))
 
     @Test func aValidConfigurationSetsUp() throws {
@@ -139,7 +142,9 @@ struct MSPSetupTests {
         config.fabricNodeOus.clearAdminOuIdentifier()
         let error = mspError { _ = try X509MSP(config: config, version: .v1_4_3) }
         #expect(error?.code == .badConfiguration)
-        #expect(error?.message.contains("administrators must be declared when no admin ou classification is set") == true)
+        #expect(
+            error?.message.contains("administrators must be declared when no admin ou classification is set") == true
+        )
         // The same configuration is fine before v1.4.2.
         _ = try X509MSP(config: config, version: .v1_3)
         // And with NodeOUs off and no admins at all.

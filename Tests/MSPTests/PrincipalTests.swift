@@ -1,15 +1,19 @@
 import Foundation
-@testable import MSP
 import SwiftProtobuf
 import Testing
 import Wire
+
+@testable import MSP
 
 /// msp_test.go TestOUPolicyPrincipal, TestAdminPolicyPrincipal, TestMemberPolicyPrincipal,
 /// TestIdentityPolicyPrincipal, TestAnonymityIdentity; nodeous_test.go TestSatisfiesPrincipal{Peer,Client,Admin,
 /// Orderer}, TestAdminInAdmincertsWith143MSP; COMBINED principals.
 @Suite("Principals")
 struct PrincipalTests {
-    private func identity(_ enrollment: OrganizationPKI.Enrollment, _ msp: X509MSP = Fixtures.org1MSP) throws -> X509Identity {
+    private func identity(
+        _ enrollment: OrganizationPKI.Enrollment,
+        _ msp: X509MSP = Fixtures.org1MSP
+    ) throws -> X509Identity {
         try msp.deserializeX509Identity(Fixtures.serialized(enrollment, mspID: msp.name))
     }
 
@@ -39,7 +43,9 @@ struct PrincipalTests {
     ])
     func nodeOURoles(_ roleCase: RoleCase) throws {
         for name in Self.everyone {
-            let error = mspError { try self.identity(Self.enrollment(name)).satisfiesPrincipal(Fixtures.role(roleCase.role)) }
+            let error = mspError {
+                try self.identity(Self.enrollment(name)).satisfiesPrincipal(Fixtures.role(roleCase.role))
+            }
             if roleCase.satisfied.contains(name) {
                 #expect(error == nil, "\(name) should satisfy \(roleCase.role): \(String(describing: error))")
             } else {
@@ -60,14 +66,23 @@ struct PrincipalTests {
     }
 
     @Test func withoutNodeOUsOnlyExplicitAdminsAreAdmins() throws {
-        let msp = try X509MSP(config: Fixtures.org1.mspConfig(nodeOUs: false, admins: [Fixtures.client.certificate]), version: .v3_0)
+        let msp = try X509MSP(
+            config: Fixtures.org1.mspConfig(nodeOUs: false, admins: [Fixtures.client.certificate]),
+            version: .v3_0
+        )
         try self.identity(Fixtures.client, msp).satisfiesPrincipal(Fixtures.role(.admin))
-        #expect(mspError { try self.identity(Fixtures.admin, msp).satisfiesPrincipal(Fixtures.role(.admin)) }?.code == .principalNotSatisfied)
+        #expect(
+            mspError { try self.identity(Fixtures.admin, msp).satisfiesPrincipal(Fixtures.role(.admin)) }?.code
+                == .principalNotSatisfied
+        )
         // CLIENT/PEER need NodeOUs; ORDERER is not a pre-v1.4.2 role without them.
         let client = mspError { try self.identity(Fixtures.client, msp).satisfiesPrincipal(Fixtures.role(.client)) }
         #expect(client?.code == .badPrincipal)
         #expect(client?.message.contains("NodeOUs not activated") == true)
-        #expect(mspError { try self.identity(Fixtures.orderer, msp).satisfiesPrincipal(Fixtures.role(.orderer)) }?.code == .badPrincipal)
+        #expect(
+            mspError { try self.identity(Fixtures.orderer, msp).satisfiesPrincipal(Fixtures.role(.orderer)) }?.code
+                == .badPrincipal
+        )
     }
 
     @Test func anAdminInAdmincertsIsAnAdminOnV143() throws {
@@ -83,14 +98,18 @@ struct PrincipalTests {
         let (client, _) = (high.certificate, high.privateKey)
         // The admin list holds the high-S encoding; a low-S encoding of the same certificate is the same admin.
         let msp = try X509MSP(config: Fixtures.org1.mspConfig(nodeOUs: false, admins: [client]), version: .v1_4_3)
-        let lowS = try Certificate(derEncoded: try msp.deserializeX509Identity(Fixtures.serialized(client)).sanitizedDER)
+        let lowS = try Certificate(
+            derEncoded: try msp.deserializeX509Identity(Fixtures.serialized(client)).sanitizedDER
+        )
         try msp.deserializeX509Identity(Fixtures.serialized(lowS)).satisfiesPrincipal(Fixtures.role(.admin))
     }
 
     @Test func identityPrincipals() throws {
         let peer = try self.identity(Fixtures.peer)
         try peer.satisfiesPrincipal(Fixtures.principal(.identity, Fixtures.serialized(Fixtures.peer)))
-        let other = mspError { try peer.satisfiesPrincipal(Fixtures.principal(.identity, Fixtures.serialized(Fixtures.client))) }
+        let other = mspError {
+            try peer.satisfiesPrincipal(Fixtures.principal(.identity, Fixtures.serialized(Fixtures.client)))
+        }
         #expect(other?.code == .principalNotSatisfied)
         let garbage = mspError { try peer.satisfiesPrincipal(Fixtures.principal(.identity, Data("garbage".utf8))) }
         #expect(garbage?.code == .principalNotSatisfied)
@@ -108,9 +127,17 @@ struct PrincipalTests {
             return Fixtures.principal(.organizationUnit, try value.serializedBytes())
         }
         try peer.satisfiesPrincipal(try unit("peer", certifiers))
-        #expect(mspError { try peer.satisfiesPrincipal(try unit("peer", Data(repeating: 1, count: 32))) }?.code == .principalNotSatisfied)
-        #expect(mspError { try peer.satisfiesPrincipal(try unit("client", certifiers)) }?.code == .principalNotSatisfied)
-        #expect(mspError { try peer.satisfiesPrincipal(try unit("peer", certifiers, "Org2MSP")) }?.code == .principalNotSatisfied)
+        #expect(
+            mspError { try peer.satisfiesPrincipal(try unit("peer", Data(repeating: 1, count: 32))) }?.code
+                == .principalNotSatisfied
+        )
+        #expect(
+            mspError { try peer.satisfiesPrincipal(try unit("client", certifiers)) }?.code == .principalNotSatisfied
+        )
+        #expect(
+            mspError { try peer.satisfiesPrincipal(try unit("peer", certifiers, "Org2MSP")) }?.code
+                == .principalNotSatisfied
+        )
     }
 
     private func anonymity(_ type: Common_MSPIdentityAnonymity.MSPIdentityAnonymityType) throws -> Common_MSPPrincipal {
@@ -122,7 +149,9 @@ struct PrincipalTests {
     @Test func anonymityPrincipals() throws {
         let peer = try self.identity(Fixtures.peer)
         try peer.satisfiesPrincipal(try self.anonymity(.nominal))
-        #expect(mspError { try peer.satisfiesPrincipal(try self.anonymity(.anonymous)) }?.code == .principalNotSatisfied)
+        #expect(
+            mspError { try peer.satisfiesPrincipal(try self.anonymity(.anonymous)) }?.code == .principalNotSatisfied
+        )
     }
 
     private func combined(_ principals: [Common_MSPPrincipal]) throws -> Common_MSPPrincipal {
@@ -134,24 +163,41 @@ struct PrincipalTests {
     @Test func combinedPrincipalsAreAConjunction() throws {
         let peer = try self.identity(Fixtures.peer)
         try peer.satisfiesPrincipal(try self.combined([Fixtures.role(.member), Fixtures.role(.peer)]))
-        try peer.satisfiesPrincipal(try self.combined([try self.combined([Fixtures.role(.peer)]), try self.anonymity(.nominal)]))
-        #expect(mspError { try peer.satisfiesPrincipal(try self.combined([Fixtures.role(.member), Fixtures.role(.client)])) }?.code == .principalNotSatisfied)
+        try peer.satisfiesPrincipal(
+            try self.combined([try self.combined([Fixtures.role(.peer)]), try self.anonymity(.nominal)])
+        )
+        #expect(
+            mspError {
+                try peer.satisfiesPrincipal(try self.combined([Fixtures.role(.member), Fixtures.role(.client)]))
+            }?.code == .principalNotSatisfied
+        )
         #expect(mspError { try peer.satisfiesPrincipal(try self.combined([])) }?.code == .badPrincipal)
     }
 
     @Test(arguments: [MSPVersion.v1_0, .v1_1])
     func combinedAndAnonymityNeedV13(version: MSPVersion) throws {
-        let msp = try X509MSP(config: Fixtures.org1.mspConfig(nodeOUs: false, admins: [Fixtures.admin.certificate]), version: version)
+        let msp = try X509MSP(
+            config: Fixtures.org1.mspConfig(nodeOUs: false, admins: [Fixtures.admin.certificate]),
+            version: version
+        )
         let peer = try self.identity(Fixtures.peer, msp)
-        #expect(mspError { try peer.satisfiesPrincipal(try self.combined([Fixtures.role(.member)])) }?.code == .badPrincipal)
+        #expect(
+            mspError { try peer.satisfiesPrincipal(try self.combined([Fixtures.role(.member)])) }?.code == .badPrincipal
+        )
         #expect(mspError { try peer.satisfiesPrincipal(try self.anonymity(.nominal)) }?.code == .badPrincipal)
         try peer.satisfiesPrincipal(Fixtures.role(.member))
     }
 
     @Test func malformedPrincipalsAreBadPrincipals() throws {
         let peer = try self.identity(Fixtures.peer)
-        #expect(mspError { try peer.satisfiesPrincipal(Fixtures.principal(.role, Data([0xFF, 0xFF]))) }?.code == .badPrincipal)
-        #expect(mspError { try peer.satisfiesPrincipal(Fixtures.principal(.UNRECOGNIZED(9), Data())) }?.code == .badPrincipal)
+        #expect(
+            mspError { try peer.satisfiesPrincipal(Fixtures.principal(.role, Data([0xFF, 0xFF]))) }?.code
+                == .badPrincipal
+        )
+        #expect(
+            mspError { try peer.satisfiesPrincipal(Fixtures.principal(.UNRECOGNIZED(9), Data())) }?.code
+                == .badPrincipal
+        )
     }
 
     @Test func theProviderEntryPointsAgreeWithTheIdentity() throws {

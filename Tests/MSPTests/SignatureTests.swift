@@ -1,8 +1,9 @@
 import Foundation
-@testable import MSP
 import SwiftProtobuf
 import Testing
 import Wire
+
+@testable import MSP
 
 /// msp_test.go TestSignAndVerify, TestSignAndVerifyFailures; bccsp's low-S rules; concurrency of verification.
 @Suite("Signatures")
@@ -78,9 +79,14 @@ struct SignatureTests {
         let identity = try msp.deserializeX509Identity(signer.serialized)
         try identity.validate()
         try identity.verify(signature: signature, over: Self.message)
-        #expect(mspError { try identity.verify(signature: parsed.highS(curve).derEncoded, over: Self.message) }?.code == .highS)
+        #expect(
+            mspError { try identity.verify(signature: parsed.highS(curve).derEncoded, over: Self.message) }?.code
+                == .highS
+        )
         // SHA-256 regardless of the curve: the raw key verifies the SHA-256 digest.
-        #expect(enrollment.privateKey.publicKey.verifyECDSA(signatureDER: signature, digest: Digest.sha256(Self.message)))
+        #expect(
+            enrollment.privateKey.publicKey.verifyECDSA(signatureDER: signature, digest: Digest.sha256(Self.message))
+        )
     }
 
     @Test func theSHA3FamilyHashesWithSHA3_256() throws {
@@ -88,13 +94,20 @@ struct SignatureTests {
         config.cryptoConfig.signatureHashFamily = "SHA3"
         let msp = try X509MSP(config: config, version: .v3_0)
         let signature = try #require(msp.signingIdentity).sign(Self.message)
-        #expect(Fixtures.peer.privateKey.publicKey.verifyECDSA(signatureDER: signature, digest: Digest.sha3_256(Self.message)))
+        #expect(
+            Fixtures.peer.privateKey.publicKey.verifyECDSA(
+                signatureDER: signature,
+                digest: Digest.sha3_256(Self.message)
+            )
+        )
         #expect(mspError { try self.verifier.verify(signature: signature, over: Self.message) }?.code == .badSignature)
     }
 
     @Test func halfOrdersMatchTheCurveOrders() {
-        #expect(EllipticCurve.p256.order.map { String(format: "%02x", $0) }.joined()
-            == "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551")
+        #expect(
+            EllipticCurve.p256.order.map { String(format: "%02x", $0) }.joined()
+                == "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"
+        )
         for curve in EllipticCurve.allCases {
             #expect(BigEndian.compare(BigEndian.subtract(curve.order, curve.halfOrder), curve.halfOrder) == 1)
         }
@@ -119,7 +132,9 @@ struct SignatureTests {
                         } catch {
                             failures += 1
                         }
-                        if (try? identity.verify(signature: signature, over: Data("wrong".utf8))) != nil { failures += 1 }
+                        if (try? identity.verify(signature: signature, over: Data("wrong".utf8))) != nil {
+                            failures += 1
+                        }
                     }
                     return failures
                 }

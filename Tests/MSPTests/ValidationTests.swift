@@ -1,8 +1,9 @@
 import Foundation
-@testable import MSP
 import SwiftProtobuf
 import Testing
 import Wire
+
+@testable import MSP
 
 /// msp_test.go TestValidateCAIdentity, TestValidateCANameConstraintsMitigation, TestCertificationIdentifierComputation,
 /// TestIdentityExpired; cert_test.go TestCertExpiration; mspwithintermediatecas_test.go; revocation_test.go;
@@ -10,10 +11,16 @@ import Wire
 @Suite("Identity validation")
 struct ValidationTests {
     // A three-level PKI: root → intermediate → leaves, and a leaf issued by the root directly.
-    static let root = try! CertificateAuthority.root(subject: .cryptogen(commonName: "ca.chain.example.com", organization: "chain"))
-    static let intermediate = try! root.issueIntermediate(subject: .cryptogen(commonName: "ica.chain.example.com", organization: "chain"))
+    static let root = try! CertificateAuthority.root(
+        subject: .cryptogen(commonName: "ca.chain.example.com", organization: "chain")
+    )
+    static let intermediate = try! root.issueIntermediate(
+        subject: .cryptogen(commonName: "ica.chain.example.com", organization: "chain")
+    )
     static let leafOfIntermediate = try! OrganizationPKI.Enrollment(
-        intermediate.issueIdentity(subject: .cryptogen(commonName: "leaf.chain.example.com", organizationalUnits: ["peer"]))
+        intermediate.issueIdentity(
+            subject: .cryptogen(commonName: "leaf.chain.example.com", organizationalUnits: ["peer"])
+        )
     )
     static let leafOfRoot = try! OrganizationPKI.Enrollment(
         root.issueIdentity(subject: .cryptogen(commonName: "direct.chain.example.com", organizationalUnits: ["peer"]))
@@ -47,7 +54,10 @@ struct ValidationTests {
         )
         let (leaf, _) = try oldCA.issueIdentity(
             subject: .cryptogen(commonName: "old.expired.example.com"),
-            profile: .signing(notBefore: Date(timeIntervalSince1970: 1_000_000_000), notAfter: Date(timeIntervalSince1970: 1_100_000_000))
+            profile: .signing(
+                notBefore: Date(timeIntervalSince1970: 1_000_000_000),
+                notAfter: Date(timeIntervalSince1970: 1_100_000_000)
+            )
         )
         let msp = try X509MSP(config: Fixtures.config(name: "OldMSP", roots: [oldCA.certificate]), version: .v1_0)
         let identity = try self.identity(msp, leaf)
@@ -59,7 +69,10 @@ struct ValidationTests {
         // The leaf's NotBefore+1s lies before the CA's NotBefore, so the chain does not verify at that time.
         let (leaf, _) = try Fixtures.org1.ca.issueIdentity(
             subject: .cryptogen(commonName: "early.org1.example.com", organizationalUnits: ["peer"]),
-            profile: .signing(notBefore: Date(timeIntervalSince1970: 1_000_000_000), notAfter: Date().addingTimeInterval(3600))
+            profile: .signing(
+                notBefore: Date(timeIntervalSince1970: 1_000_000_000),
+                notAfter: Date().addingTimeInterval(3600)
+            )
         )
         #expect(mspError { _ = try self.identity(Fixtures.org1MSP, leaf) }?.code == .invalidIdentity)
     }
@@ -77,10 +90,16 @@ struct ValidationTests {
         ("User1@constrained.example.com", false, true),  // CN is not a hostname: fine
     ])
     func nameConstraintsMitigation(commonName: String, withSAN: Bool, valid: Bool) throws {
-        let msp = try X509MSP(config: Fixtures.config(name: "NC", roots: [Self.constrained.certificate]), version: .v1_0)
+        let msp = try X509MSP(
+            config: Fixtures.config(name: "NC", roots: [Self.constrained.certificate]),
+            version: .v1_0
+        )
         var profile = CertificateProfile.signing()
         if withSAN { profile.dnsNames = [commonName] }
-        let (leaf, _) = try Self.constrained.issueIdentity(subject: .cryptogen(commonName: commonName), profile: profile)
+        let (leaf, _) = try Self.constrained.issueIdentity(
+            subject: .cryptogen(commonName: commonName),
+            profile: profile
+        )
         let error = mspError { try self.identity(msp, leaf).validate() }
         if valid {
             #expect(error == nil)
@@ -107,7 +126,11 @@ struct ValidationTests {
         try identity.validate()
         // Certifiers identifier = SHA-256(intermediate DER ‖ root DER) (TestCertificationIdentifierComputation).
         let expected = Digest.sha256(Self.intermediate.certificate.der + Self.root.certificate.der)
-        #expect(identity.organizationalUnits == [OrganizationalUnit(name: "peer", certifiersIdentifier: expected, mspID: "ChainMSP")])
+        #expect(
+            identity.organizationalUnits == [
+                OrganizationalUnit(name: "peer", certifiersIdentifier: expected, mspID: "ChainMSP")
+            ]
+        )
     }
 
     @Test func aLeafOfAnInternalNodeIsInvalid() throws {
@@ -124,7 +147,10 @@ struct ValidationTests {
 
     @Test func anExternalIntermediateCanActAsRoot() throws {
         // TestMSPWithExternalIntermediateCAs: the intermediate is configured as a root; its leaves validate.
-        let msp = try X509MSP(config: Fixtures.config(name: "Ext", roots: [Self.intermediate.certificate]), version: .v1_0)
+        let msp = try X509MSP(
+            config: Fixtures.config(name: "Ext", roots: [Self.intermediate.certificate]),
+            version: .v1_0
+        )
         try self.identity(msp, Self.leafOfIntermediate.certificate).validate()
         #expect(mspError { _ = try self.identity(msp, Self.leafOfRoot.certificate) }?.code == .invalidIdentity)
     }
@@ -136,7 +162,11 @@ struct ValidationTests {
             publicKey: Self.intermediate.privateKey.publicKey,
             profile: .certificateAuthority()
         )
-        let config = Fixtures.config(name: "Two", roots: [Self.root.certificate], intermediates: [Self.intermediate.certificate, reissued])
+        let config = Fixtures.config(
+            name: "Two",
+            roots: [Self.root.certificate],
+            intermediates: [Self.intermediate.certificate, reissued]
+        )
         let msp = try X509MSP(config: config, version: .v1_0)
         let error = mspError { try self.identity(msp, Self.leafOfIntermediate.certificate).validate() }
         #expect(error?.code == .invalidIdentity)
@@ -146,7 +176,9 @@ struct ValidationTests {
     // MARK: - Revocation (revocation_test.go)
 
     @Test func aRevokedIdentityIsRejected() throws {
-        let (revoked, _) = try Fixtures.org1.ca.issueIdentity(subject: .cryptogen(commonName: "revoked.org1.example.com", organizationalUnits: ["peer"]))
+        let (revoked, _) = try Fixtures.org1.ca.issueIdentity(
+            subject: .cryptogen(commonName: "revoked.org1.example.com", organizationalUnits: ["peer"])
+        )
         var config = Fixtures.org1.mspConfig()
         config.revocationList = [try Fixtures.org1.ca.revocationList(revoking: [revoked.serialNumber]).pem]
         let msp = try X509MSP(config: config, version: .v3_0)
@@ -156,13 +188,17 @@ struct ValidationTests {
         #expect(error?.message.contains("Org1MSP") == true)
         // Others stay valid; the MEMBER and IDENTITY principals fail for the revoked one.
         try self.identity(msp, Fixtures.peer.certificate).validate()
-        #expect(mspError { try self.identity(msp, revoked).satisfiesPrincipal(Fixtures.role(.member)) }?.code == .revoked)
+        #expect(
+            mspError { try self.identity(msp, revoked).satisfiesPrincipal(Fixtures.role(.member)) }?.code == .revoked
+        )
         let principal = Fixtures.principal(.identity, Fixtures.serialized(revoked))
         #expect(mspError { try self.identity(msp, revoked).satisfiesPrincipal(principal) }?.code == .revoked)
     }
 
     @Test func aCRLWithABadSignatureIsIgnored() throws {
-        let (revoked, _) = try Fixtures.org1.ca.issueIdentity(subject: .cryptogen(commonName: "r2.org1.example.com", organizationalUnits: ["peer"]))
+        let (revoked, _) = try Fixtures.org1.ca.issueIdentity(
+            subject: .cryptogen(commonName: "r2.org1.example.com", organizationalUnits: ["peer"])
+        )
         // A CRL with org1's CA as AKI and the serial listed, whose signature value is then corrupted.
         let forged = try Fixtures.org1.ca.revocationList(revoking: [revoked.serialNumber])
         var tampered = [UInt8](forged.der)
@@ -175,14 +211,21 @@ struct ValidationTests {
 
     @Test func aCRLOfAnotherCADoesNotApply() throws {
         var config = Fixtures.org1.mspConfig()
-        config.revocationList = [try Fixtures.org2.ca.revocationList(revoking: [Fixtures.peer.certificate.serialNumber]).pem]
+        config.revocationList = [
+            try Fixtures.org2.ca.revocationList(revoking: [Fixtures.peer.certificate.serialNumber]).pem
+        ]
         let msp = try X509MSP(config: config, version: .v3_0)
         try self.identity(msp, Fixtures.peer.certificate).validate()
     }
 
     @Test func aRevokedIntermediateFailsSetup() throws {
         let crl = try Self.root.revocationList(revoking: [Self.intermediate.certificate.serialNumber])
-        let config = Fixtures.config(name: "Rev", roots: [Self.root.certificate], intermediates: [Self.intermediate.certificate], crls: [crl])
+        let config = Fixtures.config(
+            name: "Rev",
+            roots: [Self.root.certificate],
+            intermediates: [Self.intermediate.certificate],
+            crls: [crl]
+        )
         let error = mspError { _ = try X509MSP(config: config, version: .v1_0) }
         #expect(error?.code == .badConfiguration)
         #expect((error?.cause as? MSPError)?.code == .revoked)
@@ -232,7 +275,9 @@ struct ValidationTests {
         var config = Fixtures.org1.mspConfig()
         config.rootCerts.append(Self.root.certificate.pem)
         let msp = try X509MSP(config: config, version: .v3_0)
-        let (other, _) = try Self.root.issueIdentity(subject: .cryptogen(commonName: "p.chain.example.com", organizationalUnits: ["peer"]))
+        let (other, _) = try Self.root.issueIdentity(
+            subject: .cryptogen(commonName: "p.chain.example.com", organizationalUnits: ["peer"])
+        )
         let error = mspError { try self.identity(msp, other).validate() }
         #expect(error?.message.contains("certifiersIdentifier does not match") == true)
         try self.identity(msp, Fixtures.peer.certificate).validate()
@@ -256,7 +301,9 @@ struct ValidationTests {
         )
         let identity = try self.identity(Fixtures.org1MSP, certificate)
         #expect(mspError { try identity.validate() }?.code == .unsupportedAlgorithm)
-        #expect(mspError { try identity.verify(signature: Data([0x30, 0x00]), over: Data()) }?.code == .unsupportedAlgorithm)
+        #expect(
+            mspError { try identity.verify(signature: Data([0x30, 0x00]), over: Data()) }?.code == .unsupportedAlgorithm
+        )
     }
 
     @Test(arguments: [(MSPVersion.v1_4_3, false), (.v3_0, true)])
@@ -271,7 +318,9 @@ struct ValidationTests {
             let signature = try signer.sign(message)
             #expect(signature.count == 64)
             try identity.verify(signature: signature, over: message)
-            #expect(mspError { try identity.verify(signature: signature, over: Data("other".utf8)) }?.code == .badSignature)
+            #expect(
+                mspError { try identity.verify(signature: signature, over: Data("other".utf8)) }?.code == .badSignature
+            )
         } else {
             #expect(mspError { try identity.validate() }?.code == .unsupportedAlgorithm)
             let raw = try enrollment.privateKey.signEd25519(message)

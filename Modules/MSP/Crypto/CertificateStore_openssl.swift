@@ -59,7 +59,9 @@ final class CertificateStore: @unchecked Sendable {  // the X509_STORE and stack
             let code = X509_STORE_CTX_get_error(context)
             let reason = String(cString: X509_verify_cert_error_string(Int(code)))
             _ = OpenSSL.drainErrors()
-            if let root = self.rootCertifying(selfSigned: certificate, at: time) { return .success([certificate, root]) }
+            if let root = self.rootCertifying(selfSigned: certificate, at: time) {
+                return .success([certificate, root])
+            }
             return .failure(ChainError(description: "x509: \(reason)"))
         }
         guard let stack = X509_STORE_CTX_get0_chain(context) else {
@@ -72,7 +74,9 @@ final class CertificateStore: @unchecked Sendable {  // the X509_STORE and stack
                 guard let element = COpenSSL_sk_X509_value(stack, index) else { continue }
                 if let known = self.byPointer[element] {
                     chain.append(known)
-                } else if let known = (self.roots + self.intermediates).first(where: { X509_cmp($0.pointer, element) == 0 }) {
+                } else if let known = (self.roots + self.intermediates).first(where: {
+                    X509_cmp($0.pointer, element) == 0
+                }) {
                     chain.append(known)
                 } else {
                     return .failure(ChainError(description: "verification used a certificate outside the MSP"))
@@ -80,7 +84,9 @@ final class CertificateStore: @unchecked Sendable {  // the X509_STORE and stack
             }
         }
         if let ambiguity = self.alternativeIssuer(in: chain) {
-            return .failure(ChainError(description: "this MSP only supports a single validation chain, got more (\(ambiguity))"))
+            return .failure(
+                ChainError(description: "this MSP only supports a single validation chain, got more (\(ambiguity))")
+            )
         }
         return .success(chain)
     }

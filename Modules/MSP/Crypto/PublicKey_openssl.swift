@@ -30,7 +30,8 @@ package enum KeyAlgorithm: Hashable, Sendable, CustomStringConvertible {
 ///
 /// Immutable after init. ECDSA verification reuses `EVP_PKEY_CTX`s prepared for verification from a small pool
 /// behind a `Mutex`, so concurrent verifications neither share a context nor pay for creating one each time.
-package final class PublicKey: @unchecked Sendable {  // EVP_PKEY is only read after init; contexts are pooled under `pool`.
+// @unchecked Sendable: the EVP_PKEY is only read after init; verify contexts are handed out one caller at a time by `pool`.
+package final class PublicKey: @unchecked Sendable {
     let pointer: OpaquePointer
     /// The key's algorithm.
     package let algorithm: KeyAlgorithm

@@ -57,7 +57,10 @@ package enum MSPFolder {
         config.name = mspID
         config.rootCerts = try self.pemFiles(directory, "cacerts")
         guard !config.rootCerts.isEmpty else {
-            throw MSPError(.io, "could not load a valid ca certificate from directory \(directory.appendingPathComponent("cacerts").path)")
+            throw MSPError(
+                .io,
+                "could not load a valid ca certificate from directory \(directory.appendingPathComponent("cacerts").path)"
+            )
         }
         config.intermediateCerts = try self.pemFiles(directory, "intermediatecerts")
         config.admins = try self.pemFiles(directory, "admincerts")
@@ -99,13 +102,19 @@ package enum MSPFolder {
         for certificate in contents.intermediateCertificates {
             try write(certificate.pem, "intermediatecerts/\(fileName(certificate))")
         }
-        for certificate in contents.adminCertificates { try write(certificate.pem, "admincerts/\(fileName(certificate))") }
-        for certificate in contents.tlsCACertificates { try write(certificate.pem, "tlscacerts/\(fileName(certificate))") }
+        for certificate in contents.adminCertificates {
+            try write(certificate.pem, "admincerts/\(fileName(certificate))")
+        }
+        for certificate in contents.tlsCACertificates {
+            try write(certificate.pem, "tlscacerts/\(fileName(certificate))")
+        }
         for certificate in contents.tlsIntermediateCertificates {
             try write(certificate.pem, "tlsintermediatecerts/\(fileName(certificate))")
         }
         for (index, crl) in contents.revocationLists.enumerated() { try write(crl.pem, "crls/crl\(index).pem") }
-        if let certificate = contents.signingCertificate { try write(certificate.pem, "signcerts/\(fileName(certificate))") }
+        if let certificate = contents.signingCertificate {
+            try write(certificate.pem, "signcerts/\(fileName(certificate))")
+        }
         if let key = contents.privateKey { try write(key.pkcs8PEM, "keystore/priv_sk") }
         if contents.nodeOUs, let ca = contents.caCertificates.first {
             try write(
@@ -122,7 +131,8 @@ package enum MSPFolder {
     private static func pemFiles(_ directory: URL, _ name: String) throws(MSPError) -> [Data] {
         let folder = directory.appendingPathComponent(name)
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
             return []
         }
         let names: [String]
@@ -135,7 +145,8 @@ package enum MSPFolder {
         for fileName in names {
             let url = folder.appendingPathComponent(fileName)
             var isSubdirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isSubdirectory), !isSubdirectory.boolValue
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isSubdirectory),
+                !isSubdirectory.boolValue
             else { continue }
             let data = try self.read(url)
             guard PEM.decode(data) != nil else { throw MSPError(.io, "no pem content for file \(url.path)") }
@@ -152,13 +163,18 @@ package enum MSPFolder {
         }
     }
 
-    private static func apply(configFile: URL, in directory: URL, to config: inout Msp_FabricMSPConfig) throws(MSPError) {
+    private static func apply(configFile: URL, in directory: URL, to config: inout Msp_FabricMSPConfig) throws(MSPError)
+    {
         let text = String(decoding: try self.read(configFile), as: UTF8.self)
         let parsed: MSPFolderConfiguration
         do {
             parsed = try YAMLDecoder().decode(MSPFolderConfiguration.self, from: text)
         } catch {
-            throw MSPError(.badConfiguration, "failed unmarshalling configuration file \(configFile.path)", cause: error)
+            throw MSPError(
+                .badConfiguration,
+                "failed unmarshalling configuration file \(configFile.path)",
+                cause: error
+            )
         }
         func identifier(_ ou: MSPFolderConfiguration.OUIdentifier) throws(MSPError) -> Msp_FabricOUIdentifier {
             var result = Msp_FabricOUIdentifier()

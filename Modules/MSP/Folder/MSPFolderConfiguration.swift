@@ -44,7 +44,8 @@ struct MSPFolderConfiguration: Codable, Sendable {
             ("ClientOUIdentifier", "client"), ("PeerOUIdentifier", "peer"), ("AdminOUIdentifier", "admin"),
             ("OrdererOUIdentifier", "orderer"),
         ] {
-            text += "    \(key):\n        Certificate: \(caCertificatePath)\n        OrganizationalUnitIdentifier: \(ou)\n"
+            text +=
+                "    \(key):\n        Certificate: \(caCertificatePath)\n        OrganizationalUnitIdentifier: \(ou)\n"
         }
         return text
     }

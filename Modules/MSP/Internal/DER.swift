@@ -90,7 +90,9 @@ enum DER {
         mutating func read(expecting tag: UInt8) throws(ParseError) -> Element {
             let element = try self.read()
             guard element.tag == tag else {
-                throw ParseError(description: "expected tag 0x\(String(tag, radix: 16)), found 0x\(String(element.tag, radix: 16))")
+                throw ParseError(
+                    description: "expected tag 0x\(String(tag, radix: 16)), found 0x\(String(element.tag, radix: 16))"
+                )
             }
             return element
         }

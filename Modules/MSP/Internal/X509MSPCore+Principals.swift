@@ -23,7 +23,10 @@ extension X509MSPCore {
         }
     }
 
-    private func satisfiesPrincipalForVersion(_ identity: X509Identity, _ principal: Common_MSPPrincipal) throws(MSPError) {
+    private func satisfiesPrincipalForVersion(
+        _ identity: X509Identity,
+        _ principal: Common_MSPPrincipal
+    ) throws(MSPError) {
         switch self.version {
         case .v1_0, .v1_1: try self.satisfiesPrincipalPreV13(identity, principal)
         case .v1_3: try self.satisfiesPrincipalV13(identity, principal)
@@ -31,12 +34,20 @@ extension X509MSPCore {
         }
     }
 
-    private func decodeRole(_ principal: Common_MSPPrincipal, _ identity: X509Identity) throws(MSPError) -> Common_MSPRole {
+    private func decodeRole(
+        _ principal: Common_MSPPrincipal,
+        _ identity: X509Identity
+    ) throws(MSPError) -> Common_MSPRole {
         let role: Common_MSPRole
         do {
             role = try Common_MSPRole(decoding: principal.principal, field: "MSPPrincipal.principal")
         } catch {
-            throw self.error(.badPrincipal, identity.certificate, "could not unmarshal MSPRole from principal", cause: error)
+            throw self.error(
+                .badPrincipal,
+                identity.certificate,
+                "could not unmarshal MSPRole from principal",
+                cause: error
+            )
         }
         guard role.mspIdentifier == self.name else {
             throw self.error(
@@ -90,7 +101,12 @@ extension X509MSPCore {
             do {
                 combined = try Common_CombinedPrincipal(decoding: principal.principal, field: "MSPPrincipal.principal")
             } catch {
-                throw self.error(.badPrincipal, identity.certificate, "could not unmarshal CombinedPrincipal", cause: error)
+                throw self.error(
+                    .badPrincipal,
+                    identity.certificate,
+                    "could not unmarshal CombinedPrincipal",
+                    cause: error
+                )
             }
             guard !combined.principals.isEmpty else {
                 throw self.error(.badPrincipal, identity.certificate, "no principals in CombinedPrincipal")
@@ -99,9 +115,17 @@ extension X509MSPCore {
         case .anonymity:
             let anonymity: Common_MSPIdentityAnonymity
             do {
-                anonymity = try Common_MSPIdentityAnonymity(decoding: principal.principal, field: "MSPPrincipal.principal")
+                anonymity = try Common_MSPIdentityAnonymity(
+                    decoding: principal.principal,
+                    field: "MSPPrincipal.principal"
+                )
             } catch {
-                throw self.error(.badPrincipal, identity.certificate, "could not unmarshal MSPIdentityAnonymity", cause: error)
+                throw self.error(
+                    .badPrincipal,
+                    identity.certificate,
+                    "could not unmarshal MSPIdentityAnonymity",
+                    cause: error
+                )
             }
             switch anonymity.anonymityType {
             case .nominal: return
@@ -112,7 +136,11 @@ extension X509MSPCore {
                     "principal is anonymous, but X.509 MSP does not support anonymous identities"
                 )
             default:
-                throw self.error(.badPrincipal, identity.certificate, "unknown principal anonymity type \(anonymity.anonymityType.rawValue)")
+                throw self.error(
+                    .badPrincipal,
+                    identity.certificate,
+                    "unknown principal anonymity type \(anonymity.anonymityType.rawValue)"
+                )
             }
         default:
             try self.satisfiesPrincipalPreV13(identity, principal)
@@ -158,7 +186,12 @@ extension X509MSPCore {
             do {
                 unit = try Common_OrganizationUnit(decoding: principal.principal, field: "MSPPrincipal.principal")
             } catch {
-                throw self.error(.badPrincipal, identity.certificate, "could not unmarshal OrganizationUnit", cause: error)
+                throw self.error(
+                    .badPrincipal,
+                    identity.certificate,
+                    "could not unmarshal OrganizationUnit",
+                    cause: error
+                )
             }
             guard unit.mspIdentifier == self.name else {
                 throw self.error(

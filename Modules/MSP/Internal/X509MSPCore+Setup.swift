@@ -47,7 +47,10 @@ extension X509MSPCore {
         } else if let hash = HashFunction(rawValue: function), hash != .sha512 {
             self.identifierHash = hash
         } else {
-            throw MSPError(.badConfiguration, "MSP \(self.name): unsupported identity identifier hash function \(function)")
+            throw MSPError(
+                .badConfiguration,
+                "MSP \(self.name): unsupported identity identifier hash function \(function)"
+            )
         }
     }
 
@@ -64,7 +67,9 @@ extension X509MSPCore {
             throw MSPError(.badConfiguration, "MSP \(self.name): expected at least one CA certificate")
         }
         var roots: [Certificate] = []
-        for (index, pem) in config.rootCerts.enumerated() { roots.append(try self.parse(pem, "root certificate \(index)")) }
+        for (index, pem) in config.rootCerts.enumerated() {
+            roots.append(try self.parse(pem, "root certificate \(index)"))
+        }
         var intermediates: [Certificate] = []
         for (index, pem) in config.intermediateCerts.enumerated() {
             intermediates.append(try self.parse(pem, "intermediate certificate \(index)"))
@@ -140,7 +145,8 @@ extension X509MSPCore {
         self.internalNodes = nodes
     }
 
-    private func setUpSigningIdentity(_ config: Msp_FabricMSPConfig, now: Date) throws(MSPError) -> X509SigningIdentity? {
+    private func setUpSigningIdentity(_ config: Msp_FabricMSPConfig, now: Date) throws(MSPError) -> X509SigningIdentity?
+    {
         guard config.hasSigningIdentity else { return nil }
         let info = config.signingIdentity
         let certificate = try self.parse(info.publicSigner, "signing certificate")
@@ -174,7 +180,9 @@ extension X509MSPCore {
 
     private func setUpTLSCAs(_ config: Msp_FabricMSPConfig) throws(MSPError) {
         var roots: [Certificate] = []
-        for (index, pem) in config.tlsRootCerts.enumerated() { roots.append(try self.parse(pem, "TLS root certificate \(index)")) }
+        for (index, pem) in config.tlsRootCerts.enumerated() {
+            roots.append(try self.parse(pem, "TLS root certificate \(index)"))
+        }
         var intermediates: [Certificate] = []
         for (index, pem) in config.tlsIntermediateCerts.enumerated() {
             intermediates.append(try self.parse(pem, "TLS intermediate certificate \(index)"))
@@ -245,7 +253,9 @@ extension X509MSPCore {
 
     private func nodeOU(_ identifier: Msp_FabricOUIdentifier) throws(MSPError) -> NodeOU {
         var ou = NodeOU(name: identifier.organizationalUnitIdentifier, certifiersIdentifier: Data())
-        if !identifier.certificate.isEmpty { ou.certifiersIdentifier = try self.certifiersIdentifier(identifier.certificate) }
+        if !identifier.certificate.isEmpty {
+            ou.certifiersIdentifier = try self.certifiersIdentifier(identifier.certificate)
+        }
         return ou
     }
 
@@ -258,10 +268,16 @@ extension X509MSPCore {
         let nodeOUs = config.fabricNodeOus
         self.ouEnforcement = nodeOUs.enable
         guard nodeOUs.hasClientOuIdentifier, !nodeOUs.clientOuIdentifier.organizationalUnitIdentifier.isEmpty else {
-            throw MSPError(.badConfiguration, "MSP \(self.name): Failed setting up NodeOUs. ClientOU must be different from nil.")
+            throw MSPError(
+                .badConfiguration,
+                "MSP \(self.name): Failed setting up NodeOUs. ClientOU must be different from nil."
+            )
         }
         guard nodeOUs.hasPeerOuIdentifier, !nodeOUs.peerOuIdentifier.organizationalUnitIdentifier.isEmpty else {
-            throw MSPError(.badConfiguration, "MSP \(self.name): Failed setting up NodeOUs. PeerOU must be different from nil.")
+            throw MSPError(
+                .badConfiguration,
+                "MSP \(self.name): Failed setting up NodeOUs. PeerOU must be different from nil."
+            )
         }
         self.clientOU = try self.nodeOU(nodeOUs.clientOuIdentifier)
         self.peerOU = try self.nodeOU(nodeOUs.peerOuIdentifier)

@@ -37,9 +37,17 @@ extension X509MSPCore {
         case .ecdsa: return
         case .ed25519 where self.version >= .v3_0: return
         case .ed25519:
-            throw self.error(.unsupportedAlgorithm, certificate, "Ed25519 identities need MSP version v3.0 (this MSP is \(self.version))")
+            throw self.error(
+                .unsupportedAlgorithm,
+                certificate,
+                "Ed25519 identities need MSP version v3.0 (this MSP is \(self.version))"
+            )
         default:
-            throw self.error(.unsupportedAlgorithm, certificate, "\(certificate.publicKey.algorithm) identities are not supported")
+            throw self.error(
+                .unsupportedAlgorithm,
+                certificate,
+                "\(certificate.publicKey.algorithm) identities are not supported"
+            )
         }
     }
 
@@ -48,7 +56,11 @@ extension X509MSPCore {
     func checkRevocation(_ certificate: Certificate, chain: [Certificate]) throws(MSPError) {
         let issuer = chain[1]
         guard let ski = issuer.subjectKeyIdentifier else {
-            throw self.error(.invalidIdentity, certificate, "could not obtain Subject Key Identifier for signer cert \(issuer)")
+            throw self.error(
+                .invalidIdentity,
+                certificate,
+                "could not obtain Subject Key Identifier for signer cert \(issuer)"
+            )
         }
         for crl in self.crls {
             guard let aki = crl.authorityKeyIdentifier else {
@@ -67,7 +79,8 @@ extension X509MSPCore {
     }
 
     private func ouList(_ identity: X509Identity) -> String {
-        "[" + identity.organizationalUnits.map { "\($0.name):\($0.certifiersIdentifier.hexString.prefix(16))" }
+        "["
+            + identity.organizationalUnits.map { "\($0.name):\($0.certifiersIdentifier.hexString.prefix(16))" }
             .joined(separator: ", ") + "]"
     }
 
@@ -79,7 +92,11 @@ extension X509MSPCore {
         }
         guard !found else { return }
         if identity.organizationalUnits.isEmpty {
-            throw self.error(.invalidIdentity, identity.certificate, "the identity certificate does not contain an Organizational Unit (OU)")
+            throw self.error(
+                .invalidIdentity,
+                identity.certificate,
+                "the identity certificate does not contain an Organizational Unit (OU)"
+            )
         }
         throw self.error(
             .invalidIdentity,
@@ -103,7 +120,11 @@ extension X509MSPCore {
                 continue
             }
             if !nodeOU.certifiersIdentifier.isEmpty && nodeOU.certifiersIdentifier != ou.certifiersIdentifier {
-                throw self.error(.invalidIdentity, identity.certificate, "certifiersIdentifier does not match: \(self.ouList(identity))")
+                throw self.error(
+                    .invalidIdentity,
+                    identity.certificate,
+                    "certifiersIdentifier does not match: \(self.ouList(identity))"
+                )
             }
             counter += 1
             if counter > 1 { break }
@@ -128,7 +149,11 @@ extension X509MSPCore {
         for ou in identity.organizationalUnits {
             guard let nodeOU = valid[ou.name] else { continue }
             if !nodeOU.certifiersIdentifier.isEmpty && nodeOU.certifiersIdentifier != ou.certifiersIdentifier {
-                throw self.error(.invalidIdentity, identity.certificate, "certifiersIdentifier does not match: \(self.ouList(identity))")
+                throw self.error(
+                    .invalidIdentity,
+                    identity.certificate,
+                    "certifiersIdentifier does not match: \(self.ouList(identity))"
+                )
             }
             counter += 1
             if counter > 1 { break }
@@ -153,7 +178,11 @@ extension X509MSPCore {
     /// Whether the identity carries the OU of `role` (by name only, as Fabric's hasOURole).
     func hasOURole(_ identity: X509Identity, _ role: Common_MSPRole.MSPRoleType) throws(MSPError) {
         guard self.ouEnforcement else {
-            throw self.error(.badPrincipal, identity.certificate, "NodeOUs not activated. Cannot tell apart identities.")
+            throw self.error(
+                .badPrincipal,
+                identity.certificate,
+                "NodeOUs not activated. Cannot tell apart identities."
+            )
         }
         let nodeOU: NodeOU?
         switch role {
@@ -162,13 +191,25 @@ extension X509MSPCore {
         case .admin: nodeOU = self.adminOU
         case .orderer: nodeOU = self.ordererOU
         default:
-            throw self.error(.badPrincipal, identity.certificate, "invalid MSPRoleType \(role). It must be CLIENT, PEER, ADMIN or ORDERER")
+            throw self.error(
+                .badPrincipal,
+                identity.certificate,
+                "invalid MSPRoleType \(role). It must be CLIENT, PEER, ADMIN or ORDERER"
+            )
         }
         guard let nodeOU else {
-            throw self.error(.badPrincipal, identity.certificate, "cannot test for classification, node ou for type [\(role)] not defined")
+            throw self.error(
+                .badPrincipal,
+                identity.certificate,
+                "cannot test for classification, node ou for type [\(role)] not defined"
+            )
         }
         guard identity.organizationalUnits.contains(where: { $0.name == nodeOU.name }) else {
-            throw self.error(.principalNotSatisfied, identity.certificate, "the identity does not contain OU [\(nodeOU.name)] for role \(role)")
+            throw self.error(
+                .principalNotSatisfied,
+                identity.certificate,
+                "the identity does not contain OU [\(nodeOU.name)] for role \(role)"
+            )
         }
     }
 }

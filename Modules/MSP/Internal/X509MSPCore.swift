@@ -78,7 +78,9 @@ final class X509MSPCore: @unchecked Sendable {  // `var`s are written only insid
     func uniqueChain(_ certificate: Certificate, in store: CertificateStore? = nil) -> Result<[Certificate], MSPError> {
         switch (store ?? self.store).chain(for: certificate, at: Self.verificationTime(certificate)) {
         case .failure(let failure):
-            return .failure(self.error(.invalidIdentity, certificate, "could not obtain certification chain: \(failure)"))
+            return .failure(
+                self.error(.invalidIdentity, certificate, "could not obtain certification chain: \(failure)")
+            )
         case .success(let chain):
             if chain.count >= 2, !certificate.hasSubjectAlternativeName, Self.isHostname(certificate.commonName),
                 chain.dropFirst().contains(where: \.hasNameConstraints)
@@ -211,7 +213,10 @@ final class X509MSPCore: @unchecked Sendable {  // `var`s are written only insid
             )
         }
         guard block.type == "CERTIFICATE" || block.type.isEmpty else {
-            throw MSPError(.notWellFormed, "MSP \(self.name): pem type is \(block.type), should be 'CERTIFICATE' or missing")
+            throw MSPError(
+                .notWellFormed,
+                "MSP \(self.name): pem type is \(block.type), should be 'CERTIFICATE' or missing"
+            )
         }
         let certificate = try Certificate(derEncoded: block.bytes)
         guard certificate.isECDSASigned else { return }
@@ -222,7 +227,11 @@ final class X509MSPCore: @unchecked Sendable {  // `var`s are written only insid
             throw self.error(.notWellFormed, certificate, "certificate signature does not parse: \(error)")
         }
         guard signature.derEncoded == certificate.signatureValue else {
-            throw self.error(.notWellFormed, certificate, "identity for MSP \(identity.mspid) has a non canonical signature")
+            throw self.error(
+                .notWellFormed,
+                certificate,
+                "identity for MSP \(identity.mspid) has a non canonical signature"
+            )
         }
     }
 

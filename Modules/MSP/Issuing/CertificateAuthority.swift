@@ -106,7 +106,9 @@ package final class CertificateAuthority: Sendable {
         if !serialNumbers.isEmpty {
             fields.append(
                 DER.sequence(
-                    serialNumbers.map { DER.sequence([DER.encode(tag: DER.Tag.integer, [UInt8]($0)), DER.time(thisUpdate)]) }
+                    serialNumbers.map {
+                        DER.sequence([DER.encode(tag: DER.Tag.integer, [UInt8]($0)), DER.time(thisUpdate)])
+                    }
                 )
             )
         }

@@ -69,7 +69,11 @@ package final class OrganizationPKI: Sendable {
 
     /// The organisation's `msp.FabricMSPConfig` as cryptogen's folder would load: the CA as root, the TLS CA,
     /// NodeOUs pinned to the CA (unless `nodeOUs` is false), SHA2/SHA256, and optionally a signing identity.
-    package func mspConfig(signer: Enrollment? = nil, nodeOUs: Bool = true, admins: [Certificate] = []) -> Msp_FabricMSPConfig {
+    package func mspConfig(
+        signer: Enrollment? = nil,
+        nodeOUs: Bool = true,
+        admins: [Certificate] = []
+    ) -> Msp_FabricMSPConfig {
         var config = Msp_FabricMSPConfig()
         config.name = self.mspID
         config.rootCerts = [self.ca.certificate.pem]

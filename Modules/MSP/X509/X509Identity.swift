@@ -47,7 +47,9 @@ public final class X509Identity: Identity, CustomStringConvertible {
     /// The certificate (as received) in PEM.
     public var certificatePEM: Data { self.certificate.pem }
 
-    public var description: String { "\(self.core.name) identity CN=\(self.certificate.commonName) (\(self.id.prefix(16))…)" }
+    public var description: String {
+        "\(self.core.name) identity CN=\(self.certificate.commonName) (\(self.id.prefix(16))…)"
+    }
 
     public func validate() throws(MSPError) {
         try self.core.validate(self)
@@ -76,7 +78,11 @@ public final class X509Identity: Identity, CustomStringConvertible {
             }
         case .ed25519:
             guard self.core.version >= .v3_0 else {
-                throw self.core.error(.unsupportedAlgorithm, self.certificate, "Ed25519 signatures need MSP version v3.0")
+                throw self.core.error(
+                    .unsupportedAlgorithm,
+                    self.certificate,
+                    "Ed25519 signatures need MSP version v3.0"
+                )
             }
             guard key.verifyEd25519(signature: signature, message: message) else {
                 throw self.core.error(.badSignature, self.certificate, "the Ed25519 signature is invalid")
