@@ -4,10 +4,14 @@ import Foundation
 /// `UnmarshalECDSASignature` (Go encoding/asn1: minimal integers; bytes after the SEQUENCE are ignored; r and s
 /// must be positive).
 struct ECDSASignature: Equatable {
+    static func == (lhs: ECDSASignature, rhs: ECDSASignature) -> Bool { lhs.r == rhs.r && lhs.s == rhs.s }
+
     /// r, unsigned big-endian without leading zeros.
     var r: [UInt8]
     /// s, unsigned big-endian without leading zeros.
     var s: [UInt8]
+    /// Whether the parsed input was exactly one DER SEQUENCE (no trailing bytes), hence already canonical.
+    private(set) var parsedExactly = false
 
     init(r: [UInt8], s: [UInt8]) {
         self.r = BigEndian.trimmed(r)
@@ -31,6 +35,7 @@ struct ECDSASignature: Equatable {
         }
         self.r = r.magnitude
         self.s = s.magnitude
+        self.parsedExactly = reader.isAtEnd && inner.isAtEnd
     }
 
     /// The canonical DER encoding.

@@ -5,6 +5,10 @@ import Wire
 extension X509MSPCore {
     /// Validates `identity` (memoised on the identity, successes also cached by identifier).
     func validate(_ identity: X509Identity) throws(MSPError) {
+        if let outcome = identity.memoizedOutcome {
+            try outcome.get()
+            return
+        }
         if self.validated.value(for: identity.identifier) != nil { return }
         try identity.memoizedValidation { () throws(MSPError) in try self.validateUncached(identity) }
         self.validated.insert(true, for: identity.identifier)

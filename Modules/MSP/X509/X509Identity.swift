@@ -72,8 +72,10 @@ public final class X509Identity: Identity, CustomStringConvertible {
                     "invalid S. Must be smaller than half the order of \(curve.rawValue)"
                 )
             }
-            let digest = self.core.signatureHash.digest(message)
-            guard key.verifyECDSA(signatureDER: parsed.derEncoded, digest: digest) else {
+            let digest = self.core.signatureHash == .sha256 ? Digest.sha256(message) : self.core.signatureHash.digest(message)
+            // An exactly parsed signature is canonical DER already; otherwise verify (r, s) as Go does.
+            let der = parsed.parsedExactly ? signature : parsed.derEncoded
+            guard key.verifyECDSA(signatureDER: der, digest: digest) else {
                 throw self.core.error(.badSignature, self.certificate, "the signature is invalid")
             }
         case .ed25519:
@@ -95,6 +97,9 @@ public final class X509Identity: Identity, CustomStringConvertible {
     public func satisfiesPrincipal(_ principal: Common_MSPPrincipal) throws(MSPError) {
         try self.core.satisfiesPrincipal(self, principal)
     }
+
+    /// The memoised validation outcome, if validation ran.
+    var memoizedOutcome: Result<Void, MSPError>? { self.validation.withLock { $0 } }
 
     /// Runs `body` once per identity object and replays its outcome afterwards.
     func memoizedValidation(_ body: () throws(MSPError) -> Void) throws(MSPError) {
