@@ -97,7 +97,7 @@ let layers: [Module] = [
     // 2: identities on OpenSSL: X.509 MSPs, signatures, principals, the MSP manager.
     Module("MSP", layer: 2, uses: ["Wire", "COpenSSL"], external: [protobuf, logging, yams]),
     // 8: tools and the test-support module shared by every test target.
-    Module("TestSupport", layer: 8, .testSupport, path: "Tests/TestSupport", uses: ["Wire"], external: [protobuf]),
+    Module("TestSupport", layer: 8, .testSupport, path: "Tests/TestSupport", uses: ["Wire", "MSP"], external: [protobuf]),
 ]
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.

@@ -214,6 +214,17 @@ struct ConformanceMSPTests {
         return shape
     }
 
+    @Test func theTestSupportHelpersWork() throws {
+        let manager = try Conformance.mspManager()
+        #expect(manager.mspIDs == ["Org1MSP", "Org2MSP", "OrdererMSP"].sorted())
+        let signer = try Conformance.signingIdentity(mspID: "Org2MSP", member: "users/User1@org2.example.com")
+        let signature = try signer.sign(Data("x".utf8))
+        try manager.deserializeIdentity(signer.serialized).verify(signature: signature, over: Data("x".utf8))
+        let generated = try TestPKI.signer(TestPKI.org2Admin, of: TestPKI.org2)
+        let identity = try TestPKI.manager.deserializeIdentity(generated.serialized)
+        try identity.satisfiesPrincipal(Fixtures.role(.admin, "Org2MSP"))
+    }
+
     // MARK: - The blocks
 
     @Test func creatorAndEndorsementSignaturesOfEveryBlockVerify() throws {
