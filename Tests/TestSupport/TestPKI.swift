@@ -31,7 +31,10 @@ public enum TestPKI {
     ])
 
     /// A signing identity for `enrollment` of `org` (a local MSP of that org holding the key).
-    package static func signer(_ enrollment: OrganizationPKI.Enrollment, of org: OrganizationPKI) throws
+    package static func signer(
+        _ enrollment: OrganizationPKI.Enrollment,
+        of org: OrganizationPKI
+    ) throws
         -> X509SigningIdentity
     {
         let msp = try X509MSP(config: org.mspConfig(signer: enrollment), version: .v3_0)
