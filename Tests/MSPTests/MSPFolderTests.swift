@@ -103,6 +103,34 @@ struct MSPFolderTests {
         #expect(mspError { _ = try MSPFolder.load(from: directory, mspID: "X") }?.code == .badConfiguration)
     }
 
+    @Test func aCryptogenTreeIsWrittenAndReadBack() throws {
+        let directory = try self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Fixtures.org2.writeOrganization(to: directory)
+        let node = directory.appendingPathComponent("peers/peer1.org2.example.com")
+        let (signing, tls) = try Fixtures.org2.writeNode("peer1", ou: "peer", to: node)
+        #expect(tls.certificate.hasSubjectAlternativeName)
+        for path in ["ca/priv_sk", "tlsca/tlsca.org2.example.com-cert.pem", "msp/config.yaml"] {
+            #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent(path).path), "\(path)")
+        }
+        for path in ["msp/keystore/priv_sk", "tls/ca.crt", "tls/server.crt", "tls/server.key"] {
+            #expect(FileManager.default.fileExists(atPath: node.appendingPathComponent(path).path), "\(path)")
+        }
+        let reloaded = try OrganizationPKI.load(from: directory, domain: "org2.example.com", mspID: "Org2MSP")
+        #expect(reloaded.ca.certificate == Fixtures.org2.ca.certificate)
+        let more = try reloaded.enroll("peer9", ou: "peer")
+        let local = try X509MSP(
+            config: MSPFolder.load(
+                from: node.appendingPathComponent("msp"),
+                mspID: "Org2MSP",
+                includeSigningIdentity: true
+            ),
+            version: .v3_0
+        )
+        #expect(local.signingIdentity?.identity.certificate == signing.certificate)
+        try Fixtures.org2MSP.deserializeIdentity(Fixtures.serialized(more, mspID: "Org2MSP")).validate()
+    }
+
     @Test func issuedCertificatesCarryWhatWasAskedFor() throws {
         let (tls, _) = try Fixtures.org1.tlsCA.issueIdentity(
             subject: .cryptogen(commonName: "peer0.org1.example.com"),

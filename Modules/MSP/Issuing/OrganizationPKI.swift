@@ -123,6 +123,82 @@ package final class OrganizationPKI: Sendable {
         )
     }
 
+    /// Reads an organisation from a cryptogen tree (`<directory>/ca/ca.<domain>-cert.pem` + `ca/priv_sk`, the same
+    /// under `tlsca/`), so new identities can be issued under an existing network's CAs.
+    package static func load(from directory: URL, domain: String, mspID: String) throws(MSPError) -> OrganizationPKI {
+        func authority(_ folder: String, _ name: String) throws(MSPError) -> CertificateAuthority {
+            let base = directory.appendingPathComponent(folder)
+            let certificate: Data
+            let key: Data
+            do {
+                certificate = try Data(contentsOf: base.appendingPathComponent("\(name).\(domain)-cert.pem"))
+                key = try Data(contentsOf: base.appendingPathComponent("priv_sk"))
+            } catch {
+                throw MSPError(.io, "could not read the \(folder) of \(domain) under \(directory.path)", cause: error)
+            }
+            return try CertificateAuthority(
+                certificate: Certificate(pemEncoded: certificate),
+                privateKey: PrivateKey(pemEncoded: key)
+            )
+        }
+        return OrganizationPKI(
+            domain: domain,
+            mspID: mspID,
+            ca: try authority("ca", "ca"),
+            tlsCA: try authority("tlsca", "tlsca")
+        )
+    }
+
+    /// Writes the organisation-level part of a cryptogen tree: `ca/` and `tlsca/` (certificate and `priv_sk`) and
+    /// the verifying `msp/` folder.
+    package func writeOrganization(to directory: URL) throws(MSPError) {
+        try Self.write(self.ca.certificate.pem, to: directory.appendingPathComponent("ca/ca.\(self.domain)-cert.pem"))
+        try Self.write(self.ca.privateKey.pkcs8PEM, to: directory.appendingPathComponent("ca/priv_sk"))
+        try Self.write(
+            self.tlsCA.certificate.pem,
+            to: directory.appendingPathComponent("tlsca/tlsca.\(self.domain)-cert.pem")
+        )
+        try Self.write(self.tlsCA.privateKey.pkcs8PEM, to: directory.appendingPathComponent("tlsca/priv_sk"))
+        try self.writeMSPFolder(to: directory.appendingPathComponent("msp"))
+    }
+
+    /// Enrolls a node or user and writes its cryptogen folder: `msp/` (local MSP with signer) and `tls/` with
+    /// `ca.crt` and `server.crt`/`server.key` (or `client.crt`/`client.key` for users, when `server` is false).
+    /// The TLS certificate carries SANs `dnsNames` and 127.0.0.1.
+    @discardableResult
+    package func writeNode(
+        _ name: String,
+        ou: String,
+        to directory: URL,
+        server: Bool = true,
+        dnsNames: [String]? = nil
+    ) throws(MSPError) -> (signing: Enrollment, tls: Enrollment) {
+        let signing = try self.enroll(name, ou: ou)
+        let commonName = signing.certificate.commonName
+        let (tlsCertificate, tlsKey) = try self.tlsCA.issueIdentity(
+            subject: .cryptogen(commonName: commonName),
+            profile: .tls(dnsNames: dnsNames ?? [commonName, name, "localhost"])
+        )
+        try self.writeMSPFolder(to: directory.appendingPathComponent("msp"), signer: signing)
+        let prefix = server ? "server" : "client"
+        try Self.write(self.tlsCA.certificate.pem, to: directory.appendingPathComponent("tls/ca.crt"))
+        try Self.write(tlsCertificate.pem, to: directory.appendingPathComponent("tls/\(prefix).crt"))
+        try Self.write(tlsKey.pkcs8PEM, to: directory.appendingPathComponent("tls/\(prefix).key"))
+        return (signing, Enrollment(certificate: tlsCertificate, privateKey: tlsKey))
+    }
+
+    private static func write(_ data: Data, to url: URL) throws(MSPError) {
+        do {
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
+            try data.write(to: url)
+        } catch {
+            throw MSPError(.io, "could not write \(url.path)", cause: error)
+        }
+    }
+
     /// The marshalled `msp.SerializedIdentity` of `certificate` in this MSP.
     package func serializedIdentity(_ certificate: Certificate) -> Data {
         Self.serializedIdentity(mspID: self.mspID, pem: certificate.pem)
