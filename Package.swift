@@ -95,7 +95,7 @@ let layers: [Module] = [
         exclude: ["Protos"]
     ),
     // 2: identities on OpenSSL: X.509 MSPs, signatures, principals, the MSP manager.
-    Module("MSP", layer: 2, uses: ["Wire", "COpenSSL"], external: [protobuf, logging]),
+    Module("MSP", layer: 2, uses: ["Wire", "COpenSSL"], external: [protobuf, logging, yams]),
     // 3: the channel config tree as a Bundle, policies, config-update validation, BundleSource.
     Module("ChannelConfig", layer: 3, uses: ["MSP", "Wire"], external: [protobuf]),
     // 8: tools and the test-support module shared by every test target.
@@ -103,7 +103,7 @@ let layers: [Module] = [
 ]
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
-let testedModules: [String] = ["Wire", "ChannelConfig"]
+let testedModules: [String] = ["Wire", "MSP", "ChannelConfig"]
 
 // MARK: - Layering check
 

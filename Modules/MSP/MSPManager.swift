@@ -6,8 +6,14 @@ public final class MSPManager: IdentityDeserializer, Sendable {
     /// The providers by MSP id.
     public let providers: [String: any MembershipServiceProvider]
 
+    /// Deserialised identities by serialized bytes, so the commit path skips even the protobuf decode.
+    private let identities: BoundedCache<Data, any Identity>
+
     /// Creates a manager over `providers`; two providers with the same name are a configuration error.
-    public init(_ providers: [any MembershipServiceProvider]) throws(MSPError) {
+    ///
+    /// - Parameter cacheSize: how many deserialised identities the manager keeps (by serialized bytes).
+    public init(_ providers: [any MembershipServiceProvider], cacheSize: Int = 256) throws(MSPError) {
+        self.identities = BoundedCache(capacity: cacheSize)
         var byName: [String: any MembershipServiceProvider] = [:]
         for provider in providers {
             guard byName[provider.name] == nil else {
@@ -25,11 +31,14 @@ public final class MSPManager: IdentityDeserializer, Sendable {
     public var mspIDs: [String] { self.providers.keys.sorted() }
 
     public func deserializeIdentity(_ serialized: Data) throws(MSPError) -> any Identity {
+        if let cached = self.identities.value(for: serialized) { return cached }
         let identity = try Self.decode(serialized)
         guard let provider = self.providers[identity.mspid] else {
             throw MSPError(.unknownMSP, "MSP \(identity.mspid) is not defined on channel")
         }
-        return try provider.deserializeIdentity(serialized)
+        let deserialized = try provider.deserializeIdentity(serialized)
+        self.identities.insert(deserialized, for: serialized)
+        return deserialized
     }
 
     public func isWellFormed(_ identity: Msp_SerializedIdentity) throws(MSPError) {

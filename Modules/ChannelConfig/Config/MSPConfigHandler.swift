@@ -1,4 +1,5 @@
 public import MSP
+import Foundation
 public import Wire
 
 /// Builds an MSP from its config and the channel's MSP version.
@@ -61,5 +62,18 @@ final class MSPConfigHandler {
         } catch {
             throw ChannelConfigError(.badMSP, "creating the channel MSP manager failed", cause: error)
         }
+    }
+}
+
+/// The MSP builders a peer uses.
+public enum MSPBuilders {
+    /// Fabric's X.509 MSP on OpenSSL. Channel MSPs cache 1000 deserialised and validated identities each
+    /// (Fabric caches 100), so a busy channel with many clients does not thrash the cache on the commit path.
+    public static let x509: MSPBuilder = { config, version throws(MSPError) in
+        try X509MSP(
+            config: config,
+            version: version,
+            cacheSizes: X509MSP.CacheSizes(deserialize: 1000, validate: 1000, satisfiesPrincipal: 1000)
+        )
     }
 }
