@@ -96,12 +96,17 @@ let layers: [Module] = [
     ),
     // 2: identities on OpenSSL: X.509 MSPs, signatures, principals, the MSP manager.
     Module("MSP", layer: 2, uses: ["Wire", "COpenSSL"], external: [protobuf, logging]),
+    // 4: the ledger (block store, state DB, private data store, MVCC and commit, recovery) and the transient store.
+    Module("Ledger", layer: 4, uses: ["Wire"], external: [grdb, protobuf, logging]),
+    Module("TransientStore", layer: 4, uses: ["Wire"], external: [grdb, protobuf]),
     // 8: tools and the test-support module shared by every test target.
     Module("TestSupport", layer: 8, .testSupport, path: "Tests/TestSupport", uses: ["Wire"], external: [protobuf]),
+    // 9: command-line front ends.
+    Module("bench", layer: 9, .executable, path: "Apps/bench", uses: ["Ledger", "Wire"], external: [argumentParser]),
 ]
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
-let testedModules: [String] = ["Wire"]
+let testedModules: [String] = ["Wire", "Ledger", "TransientStore"]
 
 // MARK: - Layering check
 

@@ -1,0 +1,115 @@
+public import Foundation
+internal import Wire
+internal import SwiftProtobuf
+
+/// A value with its version and key-level metadata, as stored in the state database.
+public struct VersionedValue: Hashable, Sendable {
+    /// The value (for hashed state: the value hash).
+    public var value: Data
+    /// Serialized key-level metadata (`kvrwset.KVMetadataWrite{entries}`), or nil when the key has none.
+    public var metadata: Data?
+    /// The block and tx that last wrote the key.
+    public var version: Height
+
+    /// Creates a versioned value.
+    public init(value: Data, metadata: Data? = nil, version: Height) {
+        self.value = value
+        self.metadata = metadata
+        self.version = version
+    }
+}
+
+/// One pending write of an update batch: a value, or a delete when `value` is nil.
+package struct PendingWrite: Sendable, Equatable {
+    package var value: Data?
+    package var metadata: Data?
+    package var version: Height
+
+    package var isDelete: Bool { self.value == nil }
+}
+
+/// The state changes of one block: public writes, hashed private writes and cleartext private writes, keyed by
+/// namespace (and collection) and key bytes. A later write of a key replaces an earlier one.
+package struct UpdateBatch: Sendable {
+    /// namespace → key → write.
+    package var publicWrites: [String: [Data: PendingWrite]] = [:]
+    /// namespace → collection → key hash → write.
+    package var hashedWrites: [String: [String: [Data: PendingWrite]]] = [:]
+    /// namespace → collection → key → write.
+    package var privateWrites: [String: [String: [Data: PendingWrite]]] = [:]
+
+    package init() {}
+
+    package func publicWrite(_ namespace: String, _ key: Data) -> PendingWrite? {
+        self.publicWrites[namespace]?[key]
+    }
+
+    package func hashedWrite(_ namespace: String, _ collection: String, _ keyHash: Data) -> PendingWrite? {
+        self.hashedWrites[namespace]?[collection]?[keyHash]
+    }
+
+    /// The public writes of `namespace` with keys in [start, end) (end empty: no upper bound), sorted by key bytes.
+    package func publicRange(_ namespace: String, start: Data, end: Data) -> [(key: Data, write: PendingWrite)] {
+        guard let writes = self.publicWrites[namespace] else { return [] }
+        return writes.filter { key, _ in
+            !key.lexicographicallyPrecedes(start) && (end.isEmpty || key.lexicographicallyPrecedes(end))
+        }
+        .map { (key: $0.key, write: $0.value) }
+        .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    }
+
+    /// The bytes Fabric hashes into the commit hash: `txmgr.Updates` over the public and hashed writes, sorted,
+    /// with `namespace` only on a namespace's first entry and `collection` only on a collection's first entry.
+    /// Namespace "" (the channel config) and cleartext private writes are left out.
+    package func commitHashBytes() throws(LedgerError) -> Data {
+        var updates = Txmgr_Updates()
+        let namespaces = Set(self.publicWrites.keys).union(self.hashedWrites.keys)
+            .filter { !$0.isEmpty }
+            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for namespace in namespaces {
+            var namespacePending = true
+            for (key, write) in (self.publicWrites[namespace] ?? [:]).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+                var entry = Self.entry(key: key, write: write)
+                if namespacePending {
+                    entry.namespace = namespace
+                    namespacePending = false
+                }
+                updates.kvwrites.append(entry)
+            }
+            let collections = (self.hashedWrites[namespace] ?? [:])
+                .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            for (collection, writes) in collections {
+                var collectionPending = true
+                for (keyHash, write) in writes.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+                    var entry = Self.entry(key: keyHash, write: write)
+                    if namespacePending {
+                        entry.namespace = namespace
+                        namespacePending = false
+                    }
+                    if collectionPending {
+                        entry.collection = collection
+                        collectionPending = false
+                    }
+                    updates.kvwrites.append(entry)
+                }
+            }
+        }
+        do {
+            return try updates.serializedBytes()
+        } catch {
+            throw LedgerError(code: .malformedBlock, message: "the update batch does not encode", cause: error)
+        }
+    }
+
+    private static func entry(key: Data, write: PendingWrite) -> Txmgr_KVWrite {
+        var entry = Txmgr_KVWrite()
+        entry.key = key
+        if let value = write.value, !value.isEmpty {
+            entry.value = value
+        } else {
+            entry.isDelete = true
+        }
+        entry.versionBytes = write.version.versionBytes
+        return entry
+    }
+}
