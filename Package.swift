@@ -108,6 +108,9 @@ let layers: [Module] = [
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
 let testedModules: [String] = ["Wire", "Ledger", "TransientStore"]
 
+/// External products a test target uses directly, beyond SwiftProtobuf (the storage tests inspect SQLite).
+let testExternal: [String: [Target.Dependency]] = ["Ledger": [grdb, logging], "TransientStore": [grdb]]
+
 // MARK: - Layering check
 
 let byName = Dictionary(uniqueKeysWithValues: layers.map { ($0.name, $0) })
@@ -165,10 +168,11 @@ for module in layers {
 
 for name in testedModules {
     let support = byName["TestSupport"] != nil ? [Target.Dependency.target(name: "TestSupport")] : []
+    let external = testExternal[name] ?? []
     targets.append(
         .testTarget(
             name: "\(name)Tests",
-            dependencies: [.target(name: name), protobuf] + support,
+            dependencies: [.target(name: name), protobuf] + support + external,
             path: "Tests/\(name)Tests"
         )
     )

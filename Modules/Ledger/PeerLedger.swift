@@ -176,6 +176,7 @@ public final class PeerLedger: Sendable {
     public var lastCommitHash: Data? { self.commitState.withLock { $0.previousCommitHash } }
 
     /// Validates `block` with `validator`, then commits it (see ``commit(_:validationCodes:privateData:missingPrivateData:)``).
+    @discardableResult
     public func commit(
         _ block: Common_Block,
         validator: any TransactionValidator,
