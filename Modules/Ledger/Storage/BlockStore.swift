@@ -16,6 +16,13 @@ public struct TxIndexEntry: Hashable, Sendable {
     public var txNumber: UInt64
     /// The validation code stored in the block's TRANSACTIONS_FILTER.
     public var validationCode: Protos_TxValidationCode
+
+    /// Creates an entry.
+    public init(blockNumber: UInt64, txNumber: UInt64, validationCode: Protos_TxValidationCode) {
+        self.blockNumber = blockNumber
+        self.txNumber = txNumber
+        self.validationCode = validationCode
+    }
 }
 
 /// The block store of one channel: append-only segment files plus an index in SQLite.
