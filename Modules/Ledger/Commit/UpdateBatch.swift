@@ -25,6 +25,12 @@ package struct PendingWrite: Sendable, Equatable {
     package var metadata: Data?
     package var version: Height
 
+    package init(value: Data?, metadata: Data?, version: Height) {
+        self.value = value
+        self.metadata = metadata
+        self.version = version
+    }
+
     package var isDelete: Bool { self.value == nil }
 }
 
