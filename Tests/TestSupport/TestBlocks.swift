@@ -142,8 +142,15 @@ public enum TestBlocks {
         return envelope(type: .endorserTransaction, txID: txID, signatureHeader: signatureHeader, data: try! transaction.serializedBytes())
     }
 
+    /// A config envelope with an empty config at sequence 0 (present, so its bytes are not empty).
+    public static var defaultConfig: Common_ConfigEnvelope {
+        var envelope = Common_ConfigEnvelope()
+        envelope.config = Common_Config()
+        return envelope
+    }
+
     /// A CONFIG envelope carrying `config` (a ConfigEnvelope) as payload data.
-    public static func configTransaction(txID: String, config: Common_ConfigEnvelope = Common_ConfigEnvelope()) -> Data {
+    public static func configTransaction(txID: String, config: Common_ConfigEnvelope = defaultConfig) -> Data {
         var signatureHeader = Common_SignatureHeader()
         signatureHeader.creator = Data("orderer".utf8)
         signatureHeader.nonce = Data(txID.utf8)

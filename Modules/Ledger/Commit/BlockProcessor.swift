@@ -141,7 +141,7 @@ struct BlockProcessor {
                 return (header.txID, nil)
             }
         case .config?:
-            guard (try? payload.unpackConfigEnvelope()) != nil else {
+            guard (try? Common_ConfigEnvelope(serializedBytes: payload.data)) != nil else {
                 self.invalidate(&code, .invalidConfigTransaction, index, "payload data is not a ConfigEnvelope")
                 return (header.txID, nil)
             }

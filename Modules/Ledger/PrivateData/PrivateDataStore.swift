@@ -18,12 +18,25 @@ public final class PrivateDataStore: Sendable {
         package var collection: String
         package var rwset: Data
         package var expiringBlock: UInt64
+
+        package init(txIndex: UInt64, namespace: String, collection: String, rwset: Data, expiringBlock: UInt64) {
+            self.txIndex = txIndex
+            self.namespace = namespace
+            self.collection = collection
+            self.rwset = rwset
+            self.expiringBlock = expiringBlock
+        }
     }
 
     /// A missing-data record with its expiry.
     package struct MissingEntry: Sendable {
         package var missing: MissingPrivateData
         package var expiringBlock: UInt64
+
+        package init(missing: MissingPrivateData, expiringBlock: UInt64) {
+            self.missing = missing
+            self.expiringBlock = expiringBlock
+        }
     }
 
     /// The database holding the tables.

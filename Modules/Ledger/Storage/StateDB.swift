@@ -98,12 +98,14 @@ public final class StateDB: Sendable {
     /// SHA-256 over every row of every state table in key order: equal fingerprints mean equal state.
     public func fingerprint() throws(LedgerError) -> Data {
         try self.read { db in
-            var rows = 0
             let hasher = Wire.SHA256Hasher()
-            for table in ["state", "hashed_state", "private_state", "state_expiry", "savepoint"] {
-                let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2, 3, 4")
+            let tables = [
+                ("state", "ns, key"), ("hashed_state", "ns, coll, key_hash"), ("private_state", "ns, coll, key"),
+                ("state_expiry", "expiring_block, ns, coll, key_hash"), ("savepoint", "id"),
+            ]
+            for (table, order) in tables {
+                let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) ORDER BY \(order)")
                 while let row = try cursor.next() {
-                    rows += 1
                     hasher.update(Data(table.utf8))
                     for value in row.databaseValues {
                         hasher.update(Data(String(describing: value).utf8))
