@@ -50,7 +50,10 @@ struct Replay: AsyncParsableCommand {
     var noSync = false
 
     func run() async throws {
-        let genesisBlock = try Common_Block(decoding: Data(contentsOf: URL(fileURLWithPath: self.genesis)), field: self.genesis)
+        let genesisBlock = try Common_Block(
+            decoding: Data(contentsOf: URL(fileURLWithPath: self.genesis)),
+            field: self.genesis
+        )
         let temporary = self.ledger == nil
         let root =
             self.ledger.map { URL(fileURLWithPath: $0) }

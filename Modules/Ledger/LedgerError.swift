@@ -104,7 +104,10 @@ extension LedgerError {
     }
 
     /// Runs `body`, turning any error that is not already a ``LedgerError`` into a storage failure naming `what`.
-    package static func wrapping<T>(_ what: @autoclosure () -> String, _ body: () throws -> T) throws(LedgerError)
+    package static func wrapping<T>(
+        _ what: @autoclosure () -> String,
+        _ body: () throws -> T
+    ) throws(LedgerError)
         -> T
     {
         do {

@@ -82,7 +82,10 @@ public final class PeerLedger: Sendable {
             logger: logger
         )
         self.stateDB = try StateDB(database: self.database)
-        self.privateDataStore = try PrivateDataStore(database: self.database, purgeInterval: configuration.purgeInterval)
+        self.privateDataStore = try PrivateDataStore(
+            database: self.database,
+            purgeInterval: configuration.purgeInterval
+        )
         try self.recover()
     }
 
@@ -102,7 +105,9 @@ public final class PeerLedger: Sendable {
         }
         for pending in self.blockStore.unindexedBlocks {
             guard let block = try self.blockStore.block(number: pending.number) else { break }
-            self.logger.notice("replaying block \(pending.number) from the block files (state savepoint \(savepoint.map(String.init) ?? "none"))")
+            self.logger.notice(
+                "replaying block \(pending.number) from the block files (state savepoint \(savepoint.map(String.init) ?? "none"))"
+            )
             try self.replay(block, location: pending.location)
         }
         if let last = try self.blockStore.block(number: max(self.blockStore.height, 1) - 1),
@@ -266,15 +271,18 @@ public final class PeerLedger: Sendable {
 
         var privateData = privateData
         if privateData.isEmpty, missing.isEmpty, try self.privateDataStore.stagedBlock() == number {
-            privateData = try self.stagedPrivateData(block: number).map { TxPrivateData(txIndex: $0.key, writeSet: $0.value) }
-                .sorted { $0.txIndex < $1.txIndex }
+            privateData = try self.stagedPrivateData(block: number).map {
+                TxPrivateData(txIndex: $0.key, writeSet: $0.value)
+            }
+            .sorted { $0.txIndex < $1.txIndex }
         }
         var privateByTx: [UInt64: Rwset_TxPvtReadWriteSet] = [:]
         for tx in privateData {
             guard tx.txIndex < UInt64(block.data.data.count) else {
                 throw LedgerError(
                     code: .privateDataMismatch,
-                    message: "block \(number) has \(block.data.data.count) transactions; private data names tx \(tx.txIndex)"
+                    message:
+                        "block \(number) has \(block.data.data.count) transactions; private data names tx \(tx.txIndex)"
                 )
             }
             privateByTx[tx.txIndex] = tx.writeSet
@@ -360,7 +368,11 @@ public final class PeerLedger: Sendable {
         return CommittedBlock(block: stored, validationCodes: processed.codes, commitHash: commitHash)
     }
 
-    private func writeState(block: Common_Block, location: BlockLocation, processed: ProcessedBlock)
+    private func writeState(
+        block: Common_Block,
+        location: BlockLocation,
+        processed: ProcessedBlock
+    )
         throws(LedgerError)
     {
         let number = block.header.number
@@ -419,21 +431,33 @@ public final class PeerLedger: Sendable {
     }
 
     /// The committed value hash of a private key.
-    public func hashedState(namespace: String, collection: String, keyHash: Data) throws(LedgerError)
+    public func hashedState(
+        namespace: String,
+        collection: String,
+        keyHash: Data
+    ) throws(LedgerError)
         -> VersionedValue?
     {
         try self.stateDB.hashedState(namespace: namespace, collection: collection, keyHash: keyHash)
     }
 
     /// The committed cleartext value of a private key, where this peer has it.
-    public func privateState(namespace: String, collection: String, key: String) throws(LedgerError)
+    public func privateState(
+        namespace: String,
+        collection: String,
+        key: String
+    ) throws(LedgerError)
         -> VersionedValue?
     {
         try self.stateDB.privateState(namespace: namespace, collection: collection, key: key)
     }
 
     /// The public keys of `namespace` in [startKey, endKey) (endKey "" means no upper bound).
-    public func range(namespace: String, startKey: String, endKey: String) throws(LedgerError)
+    public func range(
+        namespace: String,
+        startKey: String,
+        endKey: String
+    ) throws(LedgerError)
         -> [(key: String, value: VersionedValue)]
     {
         try self.stateDB.range(namespace: namespace, startKey: startKey, endKey: endKey)
@@ -457,7 +481,10 @@ public final class PeerLedger: Sendable {
     }
 
     /// The private data of block `number`, omitting expired data and what `filter` leaves out.
-    public func privateData(block number: UInt64, filter: PrivateDataFilter? = nil) throws(LedgerError)
+    public func privateData(
+        block number: UInt64,
+        filter: PrivateDataFilter? = nil
+    ) throws(LedgerError)
         -> [TxPrivateData]
     {
         try self.privateDataStore.privateData(block: number, filter: filter)

@@ -90,7 +90,10 @@ public final class TransientStoreProvider: Sendable {
     public func markStoreForDeletion(ledgerID: String) throws(TransientStoreError) {
         try TransientStoreError.wrapping("cannot mark \(ledgerID) for deletion") {
             try self.pool.write { db in
-                try db.execute(sql: "INSERT OR IGNORE INTO pending_deletions (ledger) VALUES (?)", arguments: [ledgerID])
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO pending_deletions (ledger) VALUES (?)",
+                    arguments: [ledgerID]
+                )
             }
         }
         try self.processPendingDeletions()
@@ -99,7 +102,9 @@ public final class TransientStoreProvider: Sendable {
     /// The ledgers whose stores are marked for deletion and not yet deleted.
     public func pendingDeletions() throws(TransientStoreError) -> [String] {
         try TransientStoreError.wrapping("cannot read pending deletions") {
-            try self.pool.read { db in try String.fetchAll(db, sql: "SELECT ledger FROM pending_deletions ORDER BY ledger") }
+            try self.pool.read { db in
+                try String.fetchAll(db, sql: "SELECT ledger FROM pending_deletions ORDER BY ledger")
+            }
         }
     }
 
@@ -139,21 +144,33 @@ public final class TransientStore: Sendable {
         do {
             payload.append(try results.serializedBytes())
         } catch {
-            throw TransientStoreError(code: .malformedEntry, message: "results of tx \(txID) do not encode", cause: error)
+            throw TransientStoreError(
+                code: .malformedEntry,
+                message: "results of tx \(txID) do not encode",
+                cause: error
+            )
         }
         try self.insert(txID: txID, blockHeight: blockHeight, payload: payload)
     }
 
     /// Persists results in the format older peers wrote (a bare `TxPvtReadWriteSet`); kept for compatibility
     /// tests and migrations.
-    public func persistLegacy(txID: String, blockHeight: UInt64, privateWriteSet: Rwset_TxPvtReadWriteSet)
+    public func persistLegacy(
+        txID: String,
+        blockHeight: UInt64,
+        privateWriteSet: Rwset_TxPvtReadWriteSet
+    )
         throws(TransientStoreError)
     {
         let payload: Data
         do {
             payload = try privateWriteSet.serializedBytes()
         } catch {
-            throw TransientStoreError(code: .malformedEntry, message: "results of tx \(txID) do not encode", cause: error)
+            throw TransientStoreError(
+                code: .malformedEntry,
+                message: "results of tx \(txID) do not encode",
+                cause: error
+            )
         }
         try self.insert(txID: txID, blockHeight: blockHeight, payload: payload)
     }
@@ -170,7 +187,10 @@ public final class TransientStore: Sendable {
     }
 
     /// Every entry persisted for `txID`, in persist order, trimmed to `filter` (nil: everything).
-    public func privateData(txID: String, filter: TransientFilter? = nil) throws(TransientStoreError)
+    public func privateData(
+        txID: String,
+        filter: TransientFilter? = nil
+    ) throws(TransientStoreError)
         -> [EndorserPrivateSimulationResults]
     {
         let rows: [(Int64, Data)] = try TransientStoreError.wrapping("cannot read private data of tx \(txID)") {
@@ -187,13 +207,19 @@ public final class TransientStore: Sendable {
             var message = try Self.decode(payload, txID: txID)
             if let filter { message = Self.trim(message, filter) }
             result.append(
-                EndorserPrivateSimulationResults(receivedAtBlockHeight: UInt64(height), privateSimulationResults: message)
+                EndorserPrivateSimulationResults(
+                    receivedAtBlockHeight: UInt64(height),
+                    privateSimulationResults: message
+                )
             )
         }
         return result
     }
 
-    static func decode(_ payload: Data, txID: String) throws(TransientStoreError)
+    static func decode(
+        _ payload: Data,
+        txID: String
+    ) throws(TransientStoreError)
         -> Transientstore_TxPvtReadWriteSetWithConfigInfo
     {
         do {
@@ -204,7 +230,11 @@ public final class TransientStore: Sendable {
             message.pvtRwset = try Rwset_TxPvtReadWriteSet(serializedBytes: payload)
             return message
         } catch {
-            throw TransientStoreError(code: .malformedEntry, message: "an entry of tx \(txID) does not decode", cause: error)
+            throw TransientStoreError(
+                code: .malformedEntry,
+                message: "an entry of tx \(txID) does not decode",
+                cause: error
+            )
         }
     }
 
@@ -272,11 +302,18 @@ public final class TransientStore: Sendable {
     public func minimumBlockHeight() throws(TransientStoreError) -> UInt64 {
         let height: Int64? = try TransientStoreError.wrapping("cannot read the minimum height") {
             try self.pool.read { db in
-                try Int64.fetchOne(db, sql: "SELECT MIN(height) FROM entries WHERE ledger = ?", arguments: [self.ledgerID])
+                try Int64.fetchOne(
+                    db,
+                    sql: "SELECT MIN(height) FROM entries WHERE ledger = ?",
+                    arguments: [self.ledgerID]
+                )
             }
         }
         guard let height else {
-            throw TransientStoreError(code: .noEntries, message: "the transient store of \(self.ledgerID) has no entries")
+            throw TransientStoreError(
+                code: .noEntries,
+                message: "the transient store of \(self.ledgerID) has no entries"
+            )
         }
         return UInt64(height)
     }

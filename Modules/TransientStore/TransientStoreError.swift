@@ -55,7 +55,8 @@ public struct TransientStoreError: Error, Hashable, Sendable, CustomStringConver
     public static func == (lhs: TransientStoreError, rhs: TransientStoreError) -> Bool { lhs.code == rhs.code }
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
 
-    static func wrapping<T>(_ what: @autoclosure () -> String, _ body: () throws -> T) throws(TransientStoreError) -> T {
+    static func wrapping<T>(_ what: @autoclosure () -> String, _ body: () throws -> T) throws(TransientStoreError) -> T
+    {
         do {
             return try body()
         } catch let error as TransientStoreError {

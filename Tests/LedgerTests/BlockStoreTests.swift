@@ -1,9 +1,9 @@
 import Foundation
 import GRDB
 import Ledger
-import Testing
-import TestSupport
 import SwiftProtobuf
+import TestSupport
+import Testing
 import Wire
 
 /// Ports of Fabric's blkstorage tests (block_serialization_test, blockfile_mgr_test, blockindex_test,
@@ -25,7 +25,9 @@ struct BlockStoreTests {
             )
         }
 
-        func reopen(maxFileSize: Int64 = 64 << 20) throws -> Store { try Store(self.directory, maxFileSize: maxFileSize) }
+        func reopen(maxFileSize: Int64 = 64 << 20) throws -> Store {
+            try Store(self.directory, maxFileSize: maxFileSize)
+        }
 
         var blockFile: URL { self.directory.appending("chains").appendingPathComponent("blockfile_000000") }
     }
@@ -168,7 +170,10 @@ struct BlockStoreTests {
         defer { directory.remove() }
         let store = try Store(directory).store
         let genesis = TestBlocks.genesis()
-        let envelope = TestBlocks.endorserTransaction(txID: "same", [TestBlocks.namespace("cc", writes: [TestBlocks.write("k", "v")])])
+        let envelope = TestBlocks.endorserTransaction(
+            txID: "same",
+            [TestBlocks.namespace("cc", writes: [TestBlocks.write("k", "v")])]
+        )
         var first = TestBlocks.block(1, previous: genesis, [envelope])
         first.metadata.metadata[2] = Data([0])
         var second = TestBlocks.block(2, previous: first, [envelope, envelope])

@@ -1,10 +1,13 @@
 import Foundation
 import Ledger
-import Testing
 import TestSupport
+import Testing
 import Wire
 
-@Suite("Conformance: replaying the Fabric v3.1 channel", .enabled(if: Conformance.isAvailable, Conformance.missingReason))
+@Suite(
+    "Conformance: replaying the Fabric v3.1 channel",
+    .enabled(if: Conformance.isAvailable, Conformance.missingReason)
+)
 struct ConformanceReplayTests {
     /// Replaying the orderer's blocks with the reference-filter stand-in reproduces each peer's
     /// TRANSACTIONS_FILTER and COMMIT_HASH byte for byte.
@@ -96,13 +99,18 @@ struct ConformanceReplayTests {
                 var result: [UInt64: [String]] = [:]
                 for tx in try ledger.privateData(block: block) {
                     result[tx.txIndex] = tx.writeSet.nsPvtRwset.flatMap { ns in
-                        ns.collectionPvtRwset.map { "\(ns.namespace)/\($0.collectionName)/\(Digest.sha256($0.rwset).hexString)" }
+                        ns.collectionPvtRwset.map {
+                            "\(ns.namespace)/\($0.collectionName)/\(Digest.sha256($0.rwset).hexString)"
+                        }
                     }
                 }
                 return result
             }
 
-            func expectedHeld(_ view: [UInt64: [UInt64: [Conformance.PrivateCollection]]], _ block: UInt64) -> [UInt64: [String]] {
+            func expectedHeld(
+                _ view: [UInt64: [UInt64: [Conformance.PrivateCollection]]],
+                _ block: UInt64
+            ) -> [UInt64: [String]] {
                 var result: [UInt64: [String]] = [:]
                 for (tx, collections) in view[block] ?? [:] where !collections.isEmpty {
                     result[tx] = collections.map { "\($0.namespace)/\($0.collection)/\($0.rwsetSHA256)" }
@@ -120,7 +128,10 @@ struct ConformanceReplayTests {
                     for (collection, keys) in try Conformance.privateQueries(peer: peer, phase: "before_expiry") {
                         for (key, value) in keys {
                             let state = try ledger.privateState(namespace: "kv", collection: collection, key: key)
-                            #expect(state.map { String(decoding: $0.value, as: UTF8.self) } ?? "" == value, "\(collection)/\(key)")
+                            #expect(
+                                state.map { String(decoding: $0.value, as: UTF8.self) } ?? "" == value,
+                                "\(collection)/\(key)"
+                            )
                         }
                     }
                 }
@@ -131,7 +142,10 @@ struct ConformanceReplayTests {
                     for (collection, keys) in try Conformance.privateQueries(peer: peer, phase: "after_expiry") {
                         for (key, value) in keys {
                             let state = try ledger.privateState(namespace: "kv", collection: collection, key: key)
-                            #expect(state.map { String(decoding: $0.value, as: UTF8.self) } ?? "" == value, "\(collection)/\(key)")
+                            #expect(
+                                state.map { String(decoding: $0.value, as: UTF8.self) } ?? "" == value,
+                                "\(collection)/\(key)"
+                            )
                             let hashed = try ledger.hashedState(
                                 namespace: "kv",
                                 collection: collection,

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import Ledger
-import Testing
 import TestSupport
+import Testing
 import Wire
 
 #if canImport(Glibc)
@@ -19,7 +19,10 @@ import Darwin
 @Suite(
     "Crash safety (SIGKILL)",
     .enabled(if: Conformance.isAvailable, Conformance.missingReason),
-    .enabled(if: BuiltProducts.executable("bench") != nil, "the bench executable is not built next to the tests (swift build --build-tests)")
+    .enabled(
+        if: BuiltProducts.executable("bench") != nil,
+        "the bench executable is not built next to the tests (swift build --build-tests)"
+    )
 )
 struct CrashSafetyTests {
     /// What a clean run looks like at each height.
@@ -62,7 +65,10 @@ struct CrashSafetyTests {
         #expect(height >= 1 && height <= UInt64(reference.blockBytes.count))
         guard height >= 1 else { return height }
         for number in 0..<height {
-            #expect(try ledger.blockStore.blockBytes(number: number) == reference.blockBytes[Int(number)], "block \(number)")
+            #expect(
+                try ledger.blockStore.blockBytes(number: number) == reference.blockBytes[Int(number)],
+                "block \(number)"
+            )
         }
         #expect(ledger.blockStore.height == height, "no unindexed block left after recovery")
         #expect(try ledger.stateFingerprint() == reference.fingerprints[Int(height) - 1], "state at height \(height)")
@@ -106,7 +112,10 @@ struct CrashSafetyTests {
         #expect(timing.terminationStatus == 0)
         let fullRun = clock.now - started
         #expect(try Self.verify(timingRoot, against: reference) == 30)
-        let window = max(Int(fullRun.components.seconds * 1000 + fullRun.components.attoseconds / 1_000_000_000_000_000), 20)
+        let window = max(
+            Int(fullRun.components.seconds * 1000 + fullRun.components.attoseconds / 1_000_000_000_000_000),
+            20
+        )
 
         var generator = SystemRandomNumberGenerator()
         var round = 0

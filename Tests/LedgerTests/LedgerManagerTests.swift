@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import Ledger
-import Testing
 import TestSupport
+import Testing
 import Wire
 
 @Suite("Ledger manager, recovery and corrupt input")
@@ -52,12 +52,22 @@ struct LedgerManagerTests {
             crashed.remove()
         }
         let genesis = B.genesis()
-        let blocks = B.chain(after: genesis, count: 4) + [
-            B.block(5, previous: nil, [
-                LedgerFixtures.tx("pv", B.namespace("cc", collections: [B.collection("coll", writes: [B.write("secret", "s")])]))
-            ])
+        let blocks =
+            B.chain(after: genesis, count: 4) + [
+                B.block(
+                    5,
+                    previous: nil,
+                    [
+                        LedgerFixtures.tx(
+                            "pv",
+                            B.namespace("cc", collections: [B.collection("coll", writes: [B.write("secret", "s")])])
+                        )
+                    ]
+                )
+            ]
+        let privateData = [
+            TxPrivateData(txIndex: 0, writeSet: B.privateWriteSet("cc", ["coll": [B.write("secret", "s")]]))
         ]
-        let privateData = [TxPrivateData(txIndex: 0, writeSet: B.privateWriteSet("cc", ["coll": [B.write("secret", "s")]]))]
         var storedBlocks: [Common_Block] = []
         let cleanFingerprint: Data
         do {
@@ -93,7 +103,15 @@ struct LedgerManagerTests {
             try ledger.database.write { db in
                 try PrivateDataStore.stage(
                     blockNumber: 5,
-                    data: [PrivateDataStore.Entry(txIndex: 0, namespace: "cc", collection: "coll", rwset: privateData[0].writeSet.nsPvtRwset[0].collectionPvtRwset[0].rwset, expiringBlock: UInt64.max)],
+                    data: [
+                        PrivateDataStore.Entry(
+                            txIndex: 0,
+                            namespace: "cc",
+                            collection: "coll",
+                            rwset: privateData[0].writeSet.nsPvtRwset[0].collectionPvtRwset[0].rwset,
+                            expiringBlock: UInt64.max
+                        )
+                    ],
                     missing: [],
                     db: db
                 )
@@ -116,12 +134,23 @@ struct LedgerManagerTests {
         let directory = try TemporaryDirectory("rec-pvt-ahead")
         defer { directory.remove() }
         let (_, ledger) = try LedgerFixtures.ledger(in: directory)
-        let tx = LedgerFixtures.tx("pv", B.namespace("cc", collections: [B.collection("coll", writes: [B.write("k", "v")])]))
+        let tx = LedgerFixtures.tx(
+            "pv",
+            B.namespace("cc", collections: [B.collection("coll", writes: [B.write("k", "v")])])
+        )
         let writeSet = B.privateWriteSet("cc", ["coll": [B.write("k", "v")]])
         try ledger.database.write { db in
             try PrivateDataStore.stage(
                 blockNumber: 1,
-                data: [PrivateDataStore.Entry(txIndex: 0, namespace: "cc", collection: "coll", rwset: writeSet.nsPvtRwset[0].collectionPvtRwset[0].rwset, expiringBlock: UInt64.max)],
+                data: [
+                    PrivateDataStore.Entry(
+                        txIndex: 0,
+                        namespace: "cc",
+                        collection: "coll",
+                        rwset: writeSet.nsPvtRwset[0].collectionPvtRwset[0].rwset,
+                        expiringBlock: UInt64.max
+                    )
+                ],
                 missing: [],
                 db: db
             )

@@ -1,8 +1,8 @@
 import Foundation
 import Ledger
 import SwiftProtobuf
-import Testing
 import TestSupport
+import Testing
 import Wire
 
 /// Ports of Fabric's validator_test.go (`TestValidator`, `TestPhantomValidation`,
@@ -17,7 +17,16 @@ struct MVCCTests {
         let writes = (1...5).map { B.write("key\($0)", "value\($0)") }
         try LedgerFixtures.commit(
             ledger,
-            [LedgerFixtures.tx("seed", B.namespace("ns1", writes: writes, collections: [B.collection("coll", writes: [B.write("p1", "secret")])]))]
+            [
+                LedgerFixtures.tx(
+                    "seed",
+                    B.namespace(
+                        "ns1",
+                        writes: writes,
+                        collections: [B.collection("coll", writes: [B.write("p1", "secret")])]
+                    )
+                )
+            ]
         )
         return (manager, ledger)
     }
@@ -29,17 +38,32 @@ struct MVCCTests {
         let codes = try LedgerFixtures.commit(
             ledger,
             [
-                LedgerFixtures.tx("t0", B.namespace("ns1", reads: [B.read("key1", (1, 0))], writes: [B.write("key1", "new")])),
+                LedgerFixtures.tx(
+                    "t0",
+                    B.namespace("ns1", reads: [B.read("key1", (1, 0))], writes: [B.write("key1", "new")])
+                ),
                 LedgerFixtures.tx("t1", B.namespace("ns1", reads: [B.read("key1", (1, 0))])),  // written by t0
                 LedgerFixtures.tx("t2", B.namespace("ns1", reads: [B.read("key2", (1, 1))])),  // wrong version
-                LedgerFixtures.tx("t3", B.namespace("ns1", reads: [B.read("absent", nil)], writes: [B.write("absent", "x")])),
+                LedgerFixtures.tx(
+                    "t3",
+                    B.namespace("ns1", reads: [B.read("absent", nil)], writes: [B.write("absent", "x")])
+                ),
                 LedgerFixtures.tx("t4", B.namespace("ns1", reads: [B.read("key3", nil)])),  // exists
                 LedgerFixtures.tx("t5", B.namespace("ns1", writes: [B.write("key2", "blind")])),
-                LedgerFixtures.tx("t6", B.namespace("ns2", reads: [B.read("key1", nil)]), B.namespace("ns1", reads: [B.read("key4", (1, 0))])),
-                LedgerFixtures.tx("t7", B.namespace("ns1", reads: [B.read("key4", (1, 0))], writes: [B.write("key4", nil)])),
+                LedgerFixtures.tx(
+                    "t6",
+                    B.namespace("ns2", reads: [B.read("key1", nil)]),
+                    B.namespace("ns1", reads: [B.read("key4", (1, 0))])
+                ),
+                LedgerFixtures.tx(
+                    "t7",
+                    B.namespace("ns1", reads: [B.read("key4", (1, 0))], writes: [B.write("key4", nil)])
+                ),
             ]
         )
-        #expect(codes == [.valid, .mvccReadConflict, .mvccReadConflict, .valid, .mvccReadConflict, .valid, .valid, .valid])
+        #expect(
+            codes == [.valid, .mvccReadConflict, .mvccReadConflict, .valid, .mvccReadConflict, .valid, .valid, .valid]
+        )
         #expect(try ledger.state(namespace: "ns1", key: "key1")?.value == Data("new".utf8))
         #expect(try ledger.state(namespace: "ns1", key: "key1")?.version == Height(blockNumber: 2, txNumber: 0))
         #expect(try ledger.state(namespace: "ns1", key: "key2")?.version == Height(blockNumber: 2, txNumber: 5))
@@ -61,12 +85,24 @@ struct MVCCTests {
                 LedgerFixtures.tx("h0", B.namespace("ns1", collections: [hashedRead((1, 0))])),
                 LedgerFixtures.tx("h1", B.namespace("ns1", collections: [hashedRead((1, 1))])),
                 LedgerFixtures.tx("h2", B.namespace("ns1", collections: [hashedRead(nil)])),
-                LedgerFixtures.tx("h3", B.namespace("ns1", collections: [B.collection("coll", writes: [B.write("p1", "v2")], reads: [B.read("p1", (1, 0))])])),
+                LedgerFixtures.tx(
+                    "h3",
+                    B.namespace(
+                        "ns1",
+                        collections: [
+                            B.collection("coll", writes: [B.write("p1", "v2")], reads: [B.read("p1", (1, 0))])
+                        ]
+                    )
+                ),
                 LedgerFixtures.tx("h4", B.namespace("ns1", collections: [hashedRead((1, 0))])),  // written by h3
             ]
         )
         #expect(codes == [.valid, .mvccReadConflict, .mvccReadConflict, .valid, .mvccReadConflict])
-        let hashed = try ledger.hashedState(namespace: "ns1", collection: "coll", keyHash: Digest.sha256(Data("p1".utf8)))
+        let hashed = try ledger.hashedState(
+            namespace: "ns1",
+            collection: "coll",
+            keyHash: Digest.sha256(Data("p1".utf8))
+        )
         #expect(hashed?.value == Digest.sha256(Data("v2".utf8)))
         #expect(hashed?.version == Height(blockNumber: 2, txNumber: 3))
     }
@@ -80,28 +116,83 @@ struct MVCCTests {
             ledger,
             [
                 // 0: exact results of [key1, key4): valid.
-                LedgerFixtures.tx("r0", B.namespace("ns1", ranges: [B.range("key1", "key4", exhausted: true, [B.read("key1", v10), B.read("key2", v10), B.read("key3", v10)])])),
+                LedgerFixtures.tx(
+                    "r0",
+                    B.namespace(
+                        "ns1",
+                        ranges: [
+                            B.range(
+                                "key1",
+                                "key4",
+                                exhausted: true,
+                                [B.read("key1", v10), B.read("key2", v10), B.read("key3", v10)]
+                            )
+                        ]
+                    )
+                ),
                 // 1: key2 missing from the results: phantom.
-                LedgerFixtures.tx("r1", B.namespace("ns1", ranges: [B.range("key1", "key4", exhausted: true, [B.read("key1", v10), B.read("key3", v10)])])),
+                LedgerFixtures.tx(
+                    "r1",
+                    B.namespace(
+                        "ns1",
+                        ranges: [B.range("key1", "key4", exhausted: true, [B.read("key1", v10), B.read("key3", v10)])]
+                    )
+                ),
                 // 2: inserts key2_5 inside the range.
                 LedgerFixtures.tx("r2", B.namespace("ns1", writes: [B.write("key2_5", "new")])),
                 // 3: the same results as 0, but key2_5 now exists in the block: phantom.
-                LedgerFixtures.tx("r3", B.namespace("ns1", ranges: [B.range("key1", "key4", exhausted: true, [B.read("key1", v10), B.read("key2", v10), B.read("key3", v10)])])),
+                LedgerFixtures.tx(
+                    "r3",
+                    B.namespace(
+                        "ns1",
+                        ranges: [
+                            B.range(
+                                "key1",
+                                "key4",
+                                exhausted: true,
+                                [B.read("key1", v10), B.read("key2", v10), B.read("key3", v10)]
+                            )
+                        ]
+                    )
+                ),
                 // 4: not exhausted, end key = last key read (inclusive): valid.
-                LedgerFixtures.tx("r4", B.namespace("ns1", ranges: [B.range("key1", "key2", exhausted: false, [B.read("key1", v10), B.read("key2", v10)])])),
+                LedgerFixtures.tx(
+                    "r4",
+                    B.namespace(
+                        "ns1",
+                        ranges: [B.range("key1", "key2", exhausted: false, [B.read("key1", v10), B.read("key2", v10)])]
+                    )
+                ),
                 // 5: not exhausted, end key beyond the reads: key2_5 and key3 are phantoms.
-                LedgerFixtures.tx("r5", B.namespace("ns1", ranges: [B.range("key1", "key3", exhausted: false, [B.read("key1", v10), B.read("key2", v10)])])),
+                LedgerFixtures.tx(
+                    "r5",
+                    B.namespace(
+                        "ns1",
+                        ranges: [B.range("key1", "key3", exhausted: false, [B.read("key1", v10), B.read("key2", v10)])]
+                    )
+                ),
                 // 6: deletes key5.
                 LedgerFixtures.tx("r6", B.namespace("ns1", writes: [B.write("key5", nil)])),
                 // 7: [key4, end): key5 was deleted earlier in the block, so key4 alone is right: valid.
-                LedgerFixtures.tx("r7", B.namespace("ns1", ranges: [B.range("key4", "", exhausted: true, [B.read("key4", v10)])])),
+                LedgerFixtures.tx(
+                    "r7",
+                    B.namespace("ns1", ranges: [B.range("key4", "", exhausted: true, [B.read("key4", v10)])])
+                ),
                 // 8: a version mismatch inside a range is a phantom, not an MVCC conflict.
-                LedgerFixtures.tx("r8", B.namespace("ns1", ranges: [B.range("key3", "key4", exhausted: true, [B.read("key3", (1, 1))])])),
+                LedgerFixtures.tx(
+                    "r8",
+                    B.namespace("ns1", ranges: [B.range("key3", "key4", exhausted: true, [B.read("key3", (1, 1))])])
+                ),
                 // 9: an empty range that is empty: valid.
                 LedgerFixtures.tx("r9", B.namespace("ns1", ranges: [B.range("zz", "zzz", exhausted: true, [])])),
             ]
         )
-        #expect(codes == [.valid, .phantomReadConflict, .valid, .phantomReadConflict, .valid, .phantomReadConflict, .valid, .valid, .phantomReadConflict, .valid])
+        #expect(
+            codes == [
+                .valid, .phantomReadConflict, .valid, .phantomReadConflict, .valid, .phantomReadConflict, .valid,
+                .valid, .phantomReadConflict, .valid,
+            ]
+        )
     }
 
     /// Fabric's Merkle summary of range results (maxDegree 2, five results): two level-1 hashes.
@@ -162,8 +253,14 @@ struct MVCCTests {
         try LedgerFixtures.commit(
             ledger,
             [
-                LedgerFixtures.tx("md0", B.namespace("ns1", metadataWrites: [metadata("key1", [("VALIDATION_PARAMETER", "policy")])])),
-                LedgerFixtures.tx("md1", B.namespace("ns1", metadataWrites: [metadata("nokey", [("VALIDATION_PARAMETER", "policy")])])),
+                LedgerFixtures.tx(
+                    "md0",
+                    B.namespace("ns1", metadataWrites: [metadata("key1", [("VALIDATION_PARAMETER", "policy")])])
+                ),
+                LedgerFixtures.tx(
+                    "md1",
+                    B.namespace("ns1", metadataWrites: [metadata("nokey", [("VALIDATION_PARAMETER", "policy")])])
+                ),
             ]
         )
         let key1 = try #require(try ledger.state(namespace: "ns1", key: "key1"))
@@ -172,7 +269,10 @@ struct MVCCTests {
         let stored = try Kvrwset_KVMetadataWrite(serializedBytes: try #require(key1.metadata))
         #expect(stored.entries.first?.name == "VALIDATION_PARAMETER")
         #expect(try ledger.state(namespace: "ns1", key: "nokey") == nil)
-        try LedgerFixtures.commit(ledger, [LedgerFixtures.tx("md2", B.namespace("ns1", writes: [B.write("key1", "v2")]))])
+        try LedgerFixtures.commit(
+            ledger,
+            [LedgerFixtures.tx("md2", B.namespace("ns1", writes: [B.write("key1", "v2")]))]
+        )
         let rewritten = try #require(try ledger.state(namespace: "ns1", key: "key1"))
         #expect(rewritten.value == Data("v2".utf8))
         #expect(rewritten.metadata == key1.metadata)
@@ -219,8 +319,15 @@ struct MVCCTests {
         ]
         let previous = try ledger.block(number: 1)
         let block = B.block(2, previous: previous, envelopes)
-        let committed = try ledger.commit(block, validationCodes: [.valid, .endorsementPolicyFailure, .valid, .valid, .valid, .valid])
-        #expect(committed.validationCodes == [.valid, .endorsementPolicyFailure, .nilTxaction, .invalidOtherReason, .invalidOtherReason, .valid])
+        let committed = try ledger.commit(
+            block,
+            validationCodes: [.valid, .endorsementPolicyFailure, .valid, .valid, .valid, .valid]
+        )
+        #expect(
+            committed.validationCodes == [
+                .valid, .endorsementPolicyFailure, .nilTxaction, .invalidOtherReason, .invalidOtherReason, .valid,
+            ]
+        )
         #expect(try ledger.state(namespace: "ns1", key: "w0") != nil)
         #expect(try ledger.state(namespace: "ns1", key: "w1") == nil)
         #expect(try ledger.state(namespace: "ns1", key: "w5") != nil)
@@ -250,7 +357,10 @@ struct MVCCTests {
         let directory = try TemporaryDirectory("mvcc-pvt-mismatch")
         defer { directory.remove() }
         let (_, ledger) = try Self.seeded(directory)
-        let tx = LedgerFixtures.tx("pv", B.namespace("ns1", collections: [B.collection("coll", writes: [B.write("p2", "right")])]))
+        let tx = LedgerFixtures.tx(
+            "pv",
+            B.namespace("ns1", collections: [B.collection("coll", writes: [B.write("p2", "right")])])
+        )
         let wrong = TxPrivateData(txIndex: 0, writeSet: B.privateWriteSet("ns1", ["coll": [B.write("p2", "wrong")]]))
         let error = #expect(throws: LedgerError.self) { try LedgerFixtures.commit(ledger, [tx], privateData: [wrong]) }
         #expect(error?.code == .privateDataMismatch)

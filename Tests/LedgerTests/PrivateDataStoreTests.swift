@@ -1,9 +1,9 @@
 import Foundation
 import GRDB
 import Ledger
-import Testing
-import TestSupport
 import SwiftProtobuf
+import TestSupport
+import Testing
 import Wire
 
 /// Ports of pvtdatastorage/store_test.go and pvtdatapolicy/btlpolicy_test.go.
@@ -12,7 +12,10 @@ struct PrivateDataStoreTests {
     typealias B = TestBlocks
 
     static func store(_ directory: TemporaryDirectory, purgeInterval: UInt64 = 100) throws -> PrivateDataStore {
-        try PrivateDataStore(database: DatabasePool(path: directory.appending("pvt.sqlite").path), purgeInterval: purgeInterval)
+        try PrivateDataStore(
+            database: DatabasePool(path: directory.appending("pvt.sqlite").path),
+            purgeInterval: purgeInterval
+        )
     }
 
     static func data(_ tx: UInt64, _ collections: [String: [String: String]]) -> TxPrivateData {
@@ -33,7 +36,9 @@ struct PrivateDataStoreTests {
 
     static func names(_ data: [TxPrivateData]) -> [String] {
         data.flatMap { tx in
-            tx.writeSet.nsPvtRwset.flatMap { ns in ns.collectionPvtRwset.map { "\(tx.txIndex):\(ns.namespace)/\($0.collectionName)" } }
+            tx.writeSet.nsPvtRwset.flatMap { ns in
+                ns.collectionPvtRwset.map { "\(tx.txIndex):\(ns.namespace)/\($0.collectionName)" }
+            }
         }
     }
 
@@ -43,7 +48,10 @@ struct PrivateDataStoreTests {
         let store = try Self.store(directory)
         #expect(try store.lastCommittedBlock() == nil)
         try store.commit(blockNumber: 0, privateData: [])
-        let data = [Self.data(2, ["ns-1": ["coll-1": "a", "coll-2": "b"], "ns-2": ["coll-1": "c"]]), Self.data(4, ["ns-1": ["coll-1": "d"]])]
+        let data = [
+            Self.data(2, ["ns-1": ["coll-1": "a", "coll-2": "b"], "ns-2": ["coll-1": "c"]]),
+            Self.data(4, ["ns-1": ["coll-1": "d"]]),
+        ]
         try store.commit(blockNumber: 1, privateData: data)
         #expect(try store.lastCommittedBlock() == 1)
         #expect(try store.privateData(block: 1) == data)
@@ -82,7 +90,11 @@ struct PrivateDataStoreTests {
         )
         let recent = try store.missingData(mostRecentBlocks: 2)
         #expect(recent.map(\.blockNumber) == [3, 2])
-        #expect(recent[1].entries == [MissingPrivateData(txIndex: 3, namespace: "ns-2", collection: "coll-1", isEligible: true)])
+        #expect(
+            recent[1].entries == [
+                MissingPrivateData(txIndex: 3, namespace: "ns-2", collection: "coll-1", isEligible: true)
+            ]
+        )
         #expect(try store.missingData(mostRecentBlocks: 10).map(\.blockNumber) == [3, 2, 1])
         #expect(try store.ineligibleMissingData(mostRecentBlocks: 10).map(\.blockNumber) == [1])
         #expect(try store.makeEligible(namespace: "ns-1", collection: "coll-2") == 1)
@@ -140,7 +152,9 @@ struct PrivateDataStoreTests {
     struct FakeState: CommittedStateReader {
         var values: [String: Data]
         func state(namespace: String, key: String) throws -> VersionedValue? {
-            self.values["\(namespace)|\(key)"].map { VersionedValue(value: $0, version: Height(blockNumber: 1, txNumber: 0)) }
+            self.values["\(namespace)|\(key)"].map {
+                VersionedValue(value: $0, version: Height(blockNumber: 1, txNumber: 0))
+            }
         }
         func hashedState(namespace: String, collection: String, keyHash: Data) throws -> VersionedValue? { nil }
     }
@@ -179,10 +193,16 @@ struct PrivateDataStoreTests {
         let directory = try TemporaryDirectory("pvt-ledger")
         defer { directory.remove() }
         let policy = FixedBlockToLivePolicy(["cc": ["short": 2]])
-        let (_, ledger) = try LedgerFixtures.ledger(in: directory, configuration: LedgerFixtures.configuration(blockToLive: policy))
+        let (_, ledger) = try LedgerFixtures.ledger(
+            in: directory,
+            configuration: LedgerFixtures.configuration(blockToLive: policy)
+        )
         func pvtTx(_ id: String, _ collection: String, _ key: String, _ value: String) -> (Data, TxPrivateData) {
             (
-                LedgerFixtures.tx(id, B.namespace("cc", collections: [B.collection(collection, writes: [B.write(key, value)])])),
+                LedgerFixtures.tx(
+                    id,
+                    B.namespace("cc", collections: [B.collection(collection, writes: [B.write(key, value)])])
+                ),
                 TxPrivateData(txIndex: 0, writeSet: B.privateWriteSet("cc", [collection: [B.write(key, value)]]))
             )
         }
@@ -200,7 +220,9 @@ struct PrivateDataStoreTests {
         #expect(try ledger.privateState(namespace: "cc", collection: "short", key: "a") != nil)
         try LedgerFixtures.commit(ledger, [LedgerFixtures.tx("f4", B.namespace("x", writes: [B.write("k", "v")]))])  // block 4
         #expect(try ledger.privateState(namespace: "cc", collection: "short", key: "a") == nil)
-        #expect(try ledger.hashedState(namespace: "cc", collection: "short", keyHash: Digest.sha256(Data("a".utf8))) == nil)
+        #expect(
+            try ledger.hashedState(namespace: "cc", collection: "short", keyHash: Digest.sha256(Data("a".utf8))) == nil
+        )
         #expect(try ledger.privateData(block: 1).isEmpty)
         try LedgerFixtures.commit(ledger, [LedgerFixtures.tx("f5", B.namespace("x", writes: [B.write("k", "v")]))])  // block 5
         #expect(try ledger.privateState(namespace: "cc", collection: "short", key: "b")?.value == Data("3".utf8))

@@ -1,22 +1,29 @@
 import Foundation
 import Ledger
 import SwiftProtobuf
-import Testing
 import TestSupport
+import Testing
 import Wire
 
 /// Ports of update_batch_bytes_test.go: the bytes the commit hash covers.
 @Suite("Commit hash input (update batch bytes)")
 struct UpdateBatchBytesTests {
     static func write(_ value: String?, _ block: UInt64, _ tx: UInt64) -> PendingWrite {
-        PendingWrite(value: value.map { Data($0.utf8) }, metadata: nil, version: Height(blockNumber: block, txNumber: tx))
+        PendingWrite(
+            value: value.map { Data($0.utf8) },
+            metadata: nil,
+            version: Height(blockNumber: block, txNumber: tx)
+        )
     }
 
     @Test func versionBytes() {
         #expect(Height(blockNumber: 0, txNumber: 0).versionBytes == Data([0, 0]))
         #expect(Height(blockNumber: 10, txNumber: 0).versionBytes == Data([0x01, 0x0a, 0x00]))
         #expect(Height(blockNumber: 300, txNumber: 7).versionBytes == Data([0x02, 0x01, 0x2c, 0x01, 0x07]))
-        #expect(Height(blockNumber: UInt64.max, txNumber: 1).versionBytes == Data([8] + Array(repeating: 0xff, count: 8) + [1, 1]))
+        #expect(
+            Height(blockNumber: UInt64.max, txNumber: 1).versionBytes
+                == Data([8] + Array(repeating: 0xff, count: 8) + [1, 1])
+        )
     }
 
     @Test func onlyPublicWrites() throws {
@@ -24,7 +31,12 @@ struct UpdateBatchBytesTests {
         batch.publicWrites["ns2"] = [Data("b".utf8): Self.write("vb", 5, 1), Data("a".utf8): Self.write(nil, 5, 2)]
         batch.publicWrites["ns1"] = [Data("key".utf8): Self.write("v", 5, 0), Data("empty".utf8): Self.write("", 5, 3)]
         let updates = try Txmgr_Updates(serializedBytes: try batch.commitHashBytes())
-        let rows = updates.kvwrites.map { ($0.namespace, $0.collection, String(decoding: $0.key, as: UTF8.self), $0.isDelete, String(decoding: $0.value, as: UTF8.self)) }
+        let rows = updates.kvwrites.map {
+            (
+                $0.namespace, $0.collection, String(decoding: $0.key, as: UTF8.self), $0.isDelete,
+                String(decoding: $0.value, as: UTF8.self)
+            )
+        }
         #expect(rows.map(\.0) == ["ns1", "", "ns2", ""])
         #expect(rows.map(\.2) == ["empty", "key", "a", "b"])
         #expect(rows.map(\.3) == [true, false, true, false])  // empty value ⇒ delete

@@ -140,8 +140,9 @@ extension Conformance {
     /// block → tx index → collections.
     public static func privateData(peer: String, phase: String) throws -> [UInt64: [UInt64: [PrivateCollection]]] {
         let json = try JSONSerialization.jsonObject(with: data("pvtdata.json")) as? [String: Any]
-        guard let blocks = ((json?[phase] as? [String: Any])?["deliver_with_private_data"] as? [String: Any])?[peer]
-            as? [String: Any], let byBlock = blocks["blocks"] as? [String: Any]
+        guard
+            let blocks = ((json?[phase] as? [String: Any])?["deliver_with_private_data"] as? [String: Any])?[peer]
+                as? [String: Any], let byBlock = blocks["blocks"] as? [String: Any]
         else { throw MissingArtifact(path: "pvtdata.json \(phase)/\(peer)") }
         var result: [UInt64: [UInt64: [PrivateCollection]]] = [:]
         for (blockKey, txs) in byBlock {
@@ -180,8 +181,10 @@ extension Conformance {
     /// keys whose query was refused.
     public static func privateQueries(peer: String, phase: String) throws -> [String: [String: String]] {
         let json = try JSONSerialization.jsonObject(with: data("pvtdata.json")) as? [String: Any]
-        guard let collections = (((json?[phase] as? [String: Any])?["query"] as? [String: Any])?[peer]
-            as? [String: Any])?["collections"] as? [String: Any]
+        guard
+            let collections =
+                (((json?[phase] as? [String: Any])?["query"] as? [String: Any])?[peer]
+                as? [String: Any])?["collections"] as? [String: Any]
         else { throw MissingArtifact(path: "pvtdata.json \(phase)/query/\(peer)") }
         var result: [String: [String: String]] = [:]
         for (collection, keys) in collections {

@@ -20,7 +20,10 @@ public struct TemporaryDirectory: Sendable {
     public func remove() { try? FileManager.default.removeItem(at: self.url) }
 
     /// Runs `body` with a fresh folder, removing it afterwards.
-    public static func with<T>(_ prefix: String = "test", _ body: (TemporaryDirectory) async throws -> T)
+    public static func with<T>(
+        _ prefix: String = "test",
+        _ body: (TemporaryDirectory) async throws -> T
+    )
         async throws -> T
     {
         let directory = try TemporaryDirectory(prefix)

@@ -102,7 +102,10 @@ public enum TestBlocks {
     }
 
     /// The private write set of one transaction, matching ``collection(_:writes:reads:)``.
-    public static func privateWriteSet(_ namespace: String, _ collections: [String: [Kvrwset_KVWrite]])
+    public static func privateWriteSet(
+        _ namespace: String,
+        _ collections: [String: [Kvrwset_KVWrite]]
+    )
         -> Rwset_TxPvtReadWriteSet
     {
         var ns = Rwset_NsPvtReadWriteSet()
@@ -139,7 +142,12 @@ public enum TestBlocks {
         transactionAction.payload = try! actionPayload.serializedBytes()
         var transaction = Protos_Transaction()
         transaction.actions = [transactionAction]
-        return envelope(type: .endorserTransaction, txID: txID, signatureHeader: signatureHeader, data: try! transaction.serializedBytes())
+        return envelope(
+            type: .endorserTransaction,
+            txID: txID,
+            signatureHeader: signatureHeader,
+            data: try! transaction.serializedBytes()
+        )
     }
 
     /// A config envelope with an empty config at sequence 0 (present, so its bytes are not empty).
@@ -154,10 +162,20 @@ public enum TestBlocks {
         var signatureHeader = Common_SignatureHeader()
         signatureHeader.creator = Data("orderer".utf8)
         signatureHeader.nonce = Data(txID.utf8)
-        return envelope(type: .config, txID: txID, signatureHeader: signatureHeader, data: try! config.serializedBytes())
+        return envelope(
+            type: .config,
+            txID: txID,
+            signatureHeader: signatureHeader,
+            data: try! config.serializedBytes()
+        )
     }
 
-    static func envelope(type: Common_HeaderType, txID: String, signatureHeader: Common_SignatureHeader, data: Data)
+    static func envelope(
+        type: Common_HeaderType,
+        txID: String,
+        signatureHeader: Common_SignatureHeader,
+        data: Data
+    )
         -> Data
     {
         var channelHeader = Common_ChannelHeader()
@@ -201,7 +219,12 @@ public enum TestBlocks {
             let envelopes = (0..<txsPerBlock).map { tx in
                 endorserTransaction(
                     txID: "tx-\(number)-\(tx)",
-                    [namespace("cc", writes: [write("key\(tx)", "value-\(number)-\(tx)"), write("b\(number)t\(tx)", "x")])]
+                    [
+                        namespace(
+                            "cc",
+                            writes: [write("key\(tx)", "value-\(number)-\(tx)"), write("b\(number)t\(tx)", "x")]
+                        )
+                    ]
                 )
             }
             let block = block(number, previous: previous, envelopes)

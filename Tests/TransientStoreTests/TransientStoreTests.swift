@@ -1,14 +1,17 @@
 import Foundation
 import SwiftProtobuf
-import Testing
 import TestSupport
+import Testing
 import TransientStore
 import Wire
 
 /// Ports of core/transientstore/store_test.go and delete_store_test.go.
 @Suite("Transient store")
 struct TransientStoreTests {
-    static func results(_ endorsedAt: UInt64, _ collections: [String: [String]]) -> Transientstore_TxPvtReadWriteSetWithConfigInfo {
+    static func results(
+        _ endorsedAt: UInt64,
+        _ collections: [String: [String]]
+    ) -> Transientstore_TxPvtReadWriteSetWithConfigInfo {
         var set = Rwset_TxPvtReadWriteSet()
         var configs: [String: Protos_CollectionConfigPackage] = [:]
         for namespace in collections.keys.sorted() {
@@ -89,7 +92,11 @@ struct TransientStoreTests {
         defer { directory.remove() }
         let store = try TransientStoreProvider(directory: directory.url).openStore(ledgerID: "ch")
         for (index, txID) in ["tx1", "tx2", "tx3", "tx1"].enumerated() {
-            try store.persist(txID: txID, blockHeight: UInt64(10 + index), privateSimulationResults: Self.results(1, Self.sample))
+            try store.persist(
+                txID: txID,
+                blockHeight: UInt64(10 + index),
+                privateSimulationResults: Self.results(1, Self.sample)
+            )
         }
         try store.purge(txIDs: ["tx1", "tx3", "unknown"])
         #expect(try store.privateData(txID: "tx1").isEmpty)
@@ -105,7 +112,11 @@ struct TransientStoreTests {
         let error = #expect(throws: TransientStoreError.self) { try store.minimumBlockHeight() }
         #expect(error?.code == .noEntries)
         for height in [10, 11, 12, 13, 14] as [UInt64] {
-            try store.persist(txID: "tx\(height)", blockHeight: height, privateSimulationResults: Self.results(height, Self.sample))
+            try store.persist(
+                txID: "tx\(height)",
+                blockHeight: height,
+                privateSimulationResults: Self.results(height, Self.sample)
+            )
         }
         #expect(try store.minimumBlockHeight() == 10)
         try store.purge(belowHeight: 13)
@@ -121,10 +132,20 @@ struct TransientStoreTests {
         defer { directory.remove() }
         do {
             let provider = try TransientStoreProvider(directory: directory.url)
-            let error = #expect(throws: TransientStoreError.self) { try TransientStoreProvider(directory: directory.url) }
+            let error = #expect(throws: TransientStoreError.self) {
+                try TransientStoreProvider(directory: directory.url)
+            }
             #expect(error?.code == .locked)
-            try provider.openStore(ledgerID: "gone").persist(txID: "t", blockHeight: 1, privateSimulationResults: Self.results(1, Self.sample))
-            try provider.openStore(ledgerID: "kept").persist(txID: "t", blockHeight: 1, privateSimulationResults: Self.results(1, Self.sample))
+            try provider.openStore(ledgerID: "gone").persist(
+                txID: "t",
+                blockHeight: 1,
+                privateSimulationResults: Self.results(1, Self.sample)
+            )
+            try provider.openStore(ledgerID: "kept").persist(
+                txID: "t",
+                blockHeight: 1,
+                privateSimulationResults: Self.results(1, Self.sample)
+            )
             try provider.markStoreForDeletion(ledgerID: "gone")
             #expect(try provider.pendingDeletions().isEmpty)
             #expect(try provider.openStore(ledgerID: "gone").privateData(txID: "t").isEmpty)

@@ -94,7 +94,11 @@ struct BlockProcessor {
     // MARK: Preprocess
 
     /// Extracts the tx id and, for a VALID transaction, its read-write set; may change `code`.
-    private func preprocess(_ bytes: Data, index: Int, code: inout Protos_TxValidationCode)
+    private func preprocess(
+        _ bytes: Data,
+        index: Int,
+        code: inout Protos_TxValidationCode
+    )
         -> (String, TxReadWriteSet?)
     {
         let envelope: Common_Envelope
@@ -350,7 +354,9 @@ struct BlockProcessor {
             if let write = batch.publicWrite(key.namespace, key.key) { return (write.value, write.metadata) }
             return try StateDB.state(self.db, key.namespace, key.key).map { ($0.value, $0.metadata) }
         }
-        if let write = batch.hashedWrite(key.namespace, key.collection, key.key) { return (write.value, write.metadata) }
+        if let write = batch.hashedWrite(key.namespace, key.collection, key.key) {
+            return (write.value, write.metadata)
+        }
         return try StateDB.hashedState(self.db, key.namespace, key.collection, key.key).map { ($0.value, $0.metadata) }
     }
 

@@ -1,6 +1,6 @@
 public import Foundation
-internal import Wire
 internal import SwiftProtobuf
+internal import Wire
 
 /// A value with its version and key-level metadata, as stored in the state database.
 public struct VersionedValue: Hashable, Sendable {
@@ -74,7 +74,9 @@ package struct UpdateBatch: Sendable {
             .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for namespace in namespaces {
             var namespacePending = true
-            for (key, write) in (self.publicWrites[namespace] ?? [:]).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            for (key, write) in (self.publicWrites[namespace] ?? [:]).sorted(by: {
+                $0.key.lexicographicallyPrecedes($1.key)
+            }) {
                 var entry = Self.entry(key: key, write: write)
                 if namespacePending {
                     entry.namespace = namespace

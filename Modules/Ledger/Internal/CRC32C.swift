@@ -26,17 +26,26 @@ enum CRC32C {
         var crc: UInt32 = 0xFFFF_FFFF
         let tables = Self.tables
         tables.withUnsafeBufferPointer { outer in
-            let t0 = outer[0], t1 = outer[1], t2 = outer[2], t3 = outer[3]
-            let t4 = outer[4], t5 = outer[5], t6 = outer[6], t7 = outer[7]
+            let t0 = outer[0]
+            let t1 = outer[1]
+            let t2 = outer[2]
+            let t3 = outer[3]
+            let t4 = outer[4]
+            let t5 = outer[5]
+            let t6 = outer[6]
+            let t7 = outer[7]
             var index = 0
             let count = bytes.count
             while count - index >= 8 {
-                let low = UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2]) << 16
+                let low =
+                    UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2]) << 16
                     | UInt32(bytes[index + 3]) << 24
-                let high = UInt32(bytes[index + 4]) | UInt32(bytes[index + 5]) << 8
+                let high =
+                    UInt32(bytes[index + 4]) | UInt32(bytes[index + 5]) << 8
                     | UInt32(bytes[index + 6]) << 16 | UInt32(bytes[index + 7]) << 24
                 let mixed = crc ^ low
-                crc = t7[Int(mixed & 0xff)] ^ t6[Int((mixed >> 8) & 0xff)] ^ t5[Int((mixed >> 16) & 0xff)]
+                crc =
+                    t7[Int(mixed & 0xff)] ^ t6[Int((mixed >> 8) & 0xff)] ^ t5[Int((mixed >> 16) & 0xff)]
                     ^ t4[Int(mixed >> 24)] ^ t3[Int(high & 0xff)] ^ t2[Int((high >> 8) & 0xff)]
                     ^ t1[Int((high >> 16) & 0xff)] ^ t0[Int(high >> 24)]
                 index += 8

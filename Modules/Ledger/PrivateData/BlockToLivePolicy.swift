@@ -75,7 +75,10 @@ public struct CollectionConfigBlockToLivePolicy: BlockToLivePolicy {
         return 0
     }
 
-    static func lifecyclePackage(_ namespace: String, _ state: any CommittedStateReader) throws
+    static func lifecyclePackage(
+        _ namespace: String,
+        _ state: any CommittedStateReader
+    ) throws
         -> Protos_CollectionConfigPackage?
     {
         guard let value = try state.state(namespace: "_lifecycle", key: "namespaces/fields/\(namespace)/Collections")
@@ -85,7 +88,10 @@ public struct CollectionConfigBlockToLivePolicy: BlockToLivePolicy {
         return try Protos_CollectionConfigPackage(serializedBytes: bytes)
     }
 
-    static func legacyPackage(_ namespace: String, _ state: any CommittedStateReader) throws
+    static func legacyPackage(
+        _ namespace: String,
+        _ state: any CommittedStateReader
+    ) throws
         -> Protos_CollectionConfigPackage?
     {
         guard let value = try state.state(namespace: "lscc", key: "\(namespace)~collection") else { return nil }

@@ -102,7 +102,8 @@ public final class PrivateDataStore: Sendable {
         try db.execute(sql: "DELETE FROM pvt_data WHERE block = ?", arguments: [number])
         try db.execute(sql: "DELETE FROM pvt_missing WHERE block = ?", arguments: [number])
         let insert = try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO pvt_data (block, tx, ns, coll, rwset, expiring_block) VALUES (?, ?, ?, ?, ?, ?)"
+            sql:
+                "INSERT OR REPLACE INTO pvt_data (block, tx, ns, coll, rwset, expiring_block) VALUES (?, ?, ?, ?, ?, ?)"
         )
         for entry in data {
             try insert.execute(arguments: [
@@ -151,7 +152,8 @@ public final class PrivateDataStore: Sendable {
         guard blockNumber == expected else {
             throw LedgerError(
                 code: .privateDataOutOfOrder,
-                message: "private data of block \(blockNumber) cannot be committed: the next expected block is \(expected)"
+                message:
+                    "private data of block \(blockNumber) cannot be committed: the next expected block is \(expected)"
             )
         }
         let entries = Self.entries(privateData, expiringBlock: expiringBlock)
@@ -212,7 +214,12 @@ public final class PrivateDataStore: Sendable {
 
     /// Moves missing records of (namespace, collection) to the deprioritized list (reconciliation failed for
     /// them, for example a hash mismatch); ``missingData(mostRecentBlocks:deprioritized:)`` serves them separately.
-    public func deprioritize(blockNumber: UInt64, txIndex: UInt64, namespace: String, collection: String)
+    public func deprioritize(
+        blockNumber: UInt64,
+        txIndex: UInt64,
+        namespace: String,
+        collection: String
+    )
         throws(LedgerError)
     {
         try LedgerError.wrapping("cannot deprioritize missing data") {
@@ -243,14 +250,18 @@ public final class PrivateDataStore: Sendable {
     // MARK: Reading
 
     /// The private data of block `blockNumber`, by tx, omitting expired data and what `filter` leaves out.
-    public func privateData(block blockNumber: UInt64, filter: PrivateDataFilter? = nil) throws(LedgerError)
+    public func privateData(
+        block blockNumber: UInt64,
+        filter: PrivateDataFilter? = nil
+    ) throws(LedgerError)
         -> [TxPrivateData]
     {
         try self.read { db in
             let last = try Self.meta(db).lastCommitted
             let rows = try Row.fetchAll(
                 db.cachedStatement(
-                    sql: "SELECT tx, ns, coll, rwset, expiring_block FROM pvt_data WHERE block = ? ORDER BY tx, ns, coll"
+                    sql:
+                        "SELECT tx, ns, coll, rwset, expiring_block FROM pvt_data WHERE block = ? ORDER BY tx, ns, coll"
                 ),
                 arguments: [Int64(blockNumber)]
             )
@@ -294,18 +305,26 @@ public final class PrivateDataStore: Sendable {
 
     /// The eligible missing private data of the most recent blocks first, at most `maxBlocks` blocks, omitting
     /// expired entries; `deprioritized` selects the list of entries whose reconciliation failed before.
-    public func missingData(mostRecentBlocks maxBlocks: Int, deprioritized: Bool = false) throws(LedgerError)
+    public func missingData(
+        mostRecentBlocks maxBlocks: Int,
+        deprioritized: Bool = false
+    ) throws(LedgerError)
         -> [MissingBlockPrivateData]
     {
         try self.missing(eligible: true, deprioritized: deprioritized, maxBlocks: maxBlocks)
     }
 
     /// The ineligible missing private data, most recent blocks first, at most `maxBlocks` blocks.
-    public func ineligibleMissingData(mostRecentBlocks maxBlocks: Int) throws(LedgerError) -> [MissingBlockPrivateData] {
+    public func ineligibleMissingData(mostRecentBlocks maxBlocks: Int) throws(LedgerError) -> [MissingBlockPrivateData]
+    {
         try self.missing(eligible: false, deprioritized: nil, maxBlocks: maxBlocks)
     }
 
-    private func missing(eligible: Bool, deprioritized: Bool?, maxBlocks: Int) throws(LedgerError)
+    private func missing(
+        eligible: Bool,
+        deprioritized: Bool?,
+        maxBlocks: Int
+    ) throws(LedgerError)
         -> [MissingBlockPrivateData]
     {
         guard maxBlocks > 0 else { return [] }

@@ -91,7 +91,11 @@ public struct BlockReplay: Sendable {
 
     /// Runs the replay, calling `onBlock` after each commit.
     public func run(onBlock: (BlockResult) throws -> Void) async throws -> Summary {
-        let manager = try LedgerManager(rootDirectory: self.ledgerRoot, configuration: self.configuration, logger: self.logger)
+        let manager = try LedgerManager(
+            rootDirectory: self.ledgerRoot,
+            configuration: self.configuration,
+            logger: self.logger
+        )
         defer { manager.close() }
         let id = try LedgerManager.channelID(of: self.genesis)
         let clock = ContinuousClock()

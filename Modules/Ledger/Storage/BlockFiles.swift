@@ -36,7 +36,13 @@ final class BlockFiles: Sendable {
 
     static func name(_ number: Int) -> String { "blockfile_" + suffix(number) }
 
-    init(directory: URL, maxFileSize: Int64, compress: Bool, decompressedLimit: Int, syncWrites: Bool)
+    init(
+        directory: URL,
+        maxFileSize: Int64,
+        compress: Bool,
+        decompressedLimit: Int,
+        syncWrites: Bool
+    )
         throws(LedgerError)
     {
         self.directory = directory
@@ -146,7 +152,8 @@ final class BlockFiles: Sendable {
             guard rawLength <= self.decompressedLimit else {
                 throw LedgerError(
                     code: .corruptBlockFile,
-                    message: "record at \(location) claims \(rawLength) bytes, above the limit \(self.decompressedLimit)"
+                    message:
+                        "record at \(location) claims \(rawLength) bytes, above the limit \(self.decompressedLimit)"
                 )
             }
             do {
@@ -235,7 +242,8 @@ final class BlockFiles: Sendable {
         guard bodyLength == location.length - Self.headerSize else {
             throw LedgerError(
                 code: .corruptBlockFile,
-                message: "record at \(location) has length \(bodyLength), the index says \(location.length - Self.headerSize)"
+                message:
+                    "record at \(location) has length \(bodyLength), the index says \(location.length - Self.headerSize)"
             )
         }
         let crc = readUInt32(bytes[...], at: 4)

@@ -62,6 +62,8 @@ public final class BlockStore: Sendable {
     public let database: DatabasePool
     private let tip = Mutex(Tip())
     private let waiters = Mutex(Waiters())
+    /// Serialises appends: the check against the tip and the file write are one step.
+    private let appendLock = Mutex(())
     private let logger: Logger
 
     /// Opens (or creates) the block store in `directory`, with its index in `database`.
@@ -133,7 +135,8 @@ public final class BlockStore: Sendable {
             guard block.header.number == entry.number else {
                 throw LedgerError(
                     code: .corruptBlockFile,
-                    message: "the record at \(entry.location) holds block \(block.header.number), the index says \(entry.number)"
+                    message:
+                        "the record at \(entry.location) holds block \(block.header.number), the index says \(entry.number)"
                 )
             }
             expected = entry.number + 1
@@ -150,12 +153,14 @@ public final class BlockStore: Sendable {
         var cutAt: (file: Int, offset: Int64)?
         while true {
             if !self.files.fileExists(fileNumber) { break }
-            let stop = try self.files.scan(file: fileNumber, from: scanOffset) { (location, bytes) throws(LedgerError) in
+            let stop = try self.files.scan(file: fileNumber, from: scanOffset) {
+                (location, bytes) throws(LedgerError) in
                 let block = try Self.decode(bytes, what: "the record at \(location)")
                 guard block.header.number == expected else {
                     throw LedgerError(
                         code: .corruptBlockFile,
-                        message: "the record at \(location) holds block \(block.header.number), expected block \(expected)"
+                        message:
+                            "the record at \(location) holds block \(block.header.number), expected block \(expected)"
                     )
                 }
                 if let lastHash, block.header.previousHash != lastHash {
@@ -176,14 +181,16 @@ public final class BlockStore: Sendable {
                 if numbers.contains(where: { $0 > fileNumber }) {
                     throw LedgerError(
                         code: .corruptBlockFile,
-                        message: "\(BlockFiles.name(fileNumber)) has a damaged record at \(offset) and later files exist"
+                        message:
+                            "\(BlockFiles.name(fileNumber)) has a damaged record at \(offset) and later files exist"
                     )
                 }
                 cutAt = (fileNumber, offset)
             case .corrupt(let offset, let reason):
                 throw LedgerError(
                     code: .corruptBlockFile,
-                    message: "\(BlockFiles.name(fileNumber)) at offset \(offset) (expected block \(expected)): \(reason)"
+                    message:
+                        "\(BlockFiles.name(fileNumber)) at offset \(offset) (expected block \(expected)): \(reason)"
                 )
             }
             if cutAt != nil { break }
@@ -275,7 +282,8 @@ public final class BlockStore: Sendable {
         guard number == height else {
             throw LedgerError(
                 code: .blockNumberMismatch,
-                message: "block \(number) cannot be appended: the store's height is \(height), so the next block is \(height)"
+                message:
+                    "block \(number) cannot be appended: the store's height is \(height), so the next block is \(height)"
             )
         }
         if let lastHash, block.header.previousHash != lastHash {
@@ -298,12 +306,20 @@ public final class BlockStore: Sendable {
     /// Writes `block` to the files (flushed) without indexing it; the caller indexes it with
     /// ``writeIndex(block:location:txIDs:db:)`` in its own transaction and then calls ``didIndex(_:)``.
     package func appendRecord(_ block: Common_Block) throws(LedgerError) -> BlockLocation {
+        try self.appendLock.withLock { (_) throws(LedgerError) -> BlockLocation in try self.appendRecordLocked(block) }
+    }
+
+    private func appendRecordLocked(_ block: Common_Block) throws(LedgerError) -> BlockLocation {
         try self.checkAppendable(block)
         let bytes: Data
         do {
             bytes = try block.serializedBytes()
         } catch {
-            throw LedgerError(code: .malformedBlock, message: "block \(block.header.number) does not encode", cause: error)
+            throw LedgerError(
+                code: .malformedBlock,
+                message: "block \(block.header.number) does not encode",
+                cause: error
+            )
         }
         let location = try self.files.append(bytes)
         let hash = block.header.hash
@@ -326,12 +342,14 @@ public final class BlockStore: Sendable {
     package func writeIndex(block: Common_Block, location: BlockLocation, txIDs: [String]?, db: Database) throws {
         let number = Int64(block.header.number)
         try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO block_index (number, file, offset, length, hash, tx_count) VALUES (?, ?, ?, ?, ?, ?)"
+            sql:
+                "INSERT OR REPLACE INTO block_index (number, file, offset, length, hash, tx_count) VALUES (?, ?, ?, ?, ?, ?)"
         ).execute(arguments: [
             number, location.file, location.offset, location.length, block.header.hash, block.data.data.count,
         ])
         let ids = txIDs ?? Self.txIDs(of: block)
-        let filter = block.metadata.metadata.count > Int(Common_BlockMetadataIndex.transactionsFilter.rawValue)
+        let filter =
+            block.metadata.metadata.count > Int(Common_BlockMetadataIndex.transactionsFilter.rawValue)
             ? block.metadata.metadata[Int(Common_BlockMetadataIndex.transactionsFilter.rawValue)] : Data()
         let statement = try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO tx_index (txid, block, tx, code) VALUES (?, ?, ?, ?)"
@@ -461,7 +479,10 @@ public final class BlockStore: Sendable {
         do {
             return try Common_Envelope(serializedBytes: block.data.data[Int(entry.txNumber)])
         } catch {
-            throw LedgerError(code: .malformedBlock, message: "tx \(txID) in block \(entry.blockNumber) does not decode")
+            throw LedgerError(
+                code: .malformedBlock,
+                message: "tx \(txID) in block \(entry.blockNumber) does not decode"
+            )
         }
     }
 

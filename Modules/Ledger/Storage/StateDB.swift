@@ -59,7 +59,11 @@ public final class StateDB: Sendable {
     }
 
     /// The committed value hash of `keyHash` in a collection.
-    public func hashedState(namespace: String, collection: String, keyHash: Data) throws(LedgerError)
+    public func hashedState(
+        namespace: String,
+        collection: String,
+        keyHash: Data
+    ) throws(LedgerError)
         -> VersionedValue?
     {
         try self.read { db in try Self.hashedState(db, namespace, collection, keyHash) }
@@ -67,7 +71,11 @@ public final class StateDB: Sendable {
 
     /// The committed cleartext value of private `key` in a collection (present only where this peer had the
     /// private data).
-    public func privateState(namespace: String, collection: String, key: String) throws(LedgerError)
+    public func privateState(
+        namespace: String,
+        collection: String,
+        key: String
+    ) throws(LedgerError)
         -> VersionedValue?
     {
         try self.read { db in
@@ -81,7 +89,11 @@ public final class StateDB: Sendable {
     }
 
     /// The public keys of `namespace` in [startKey, endKey) in byte order (endKey "" means no upper bound).
-    public func range(namespace: String, startKey: String, endKey: String) throws(LedgerError)
+    public func range(
+        namespace: String,
+        startKey: String,
+        endKey: String
+    ) throws(LedgerError)
         -> [(key: String, value: VersionedValue)]
     {
         try self.read { db in
@@ -151,18 +163,29 @@ public final class StateDB: Sendable {
         ).map { Height(blockNumber: UInt64($0[0] as Int64), txNumber: UInt64($0[1] as Int64)) }
     }
 
-    static func hashedState(_ db: Database, _ namespace: String, _ collection: String, _ keyHash: Data) throws
+    static func hashedState(
+        _ db: Database,
+        _ namespace: String,
+        _ collection: String,
+        _ keyHash: Data
+    ) throws
         -> VersionedValue?
     {
         try Row.fetchOne(
             db.cachedStatement(
-                sql: "SELECT value_hash, metadata, block, tx FROM hashed_state WHERE ns = ? AND coll = ? AND key_hash = ?"
+                sql:
+                    "SELECT value_hash, metadata, block, tx FROM hashed_state WHERE ns = ? AND coll = ? AND key_hash = ?"
             ),
             arguments: [namespace, collection, keyHash]
         ).map(versionedValue)
     }
 
-    static func hashedVersion(_ db: Database, _ namespace: String, _ collection: String, _ keyHash: Data) throws
+    static func hashedVersion(
+        _ db: Database,
+        _ namespace: String,
+        _ collection: String,
+        _ keyHash: Data
+    ) throws
         -> Height?
     {
         try Row.fetchOne(
@@ -183,7 +206,8 @@ public final class StateDB: Sendable {
         }
         return try Row.fetchCursor(
             db.cachedStatement(
-                sql: "SELECT key, value, metadata, block, tx FROM state WHERE ns = ? AND key >= ? AND key < ? ORDER BY key"
+                sql:
+                    "SELECT key, value, metadata, block, tx FROM state WHERE ns = ? AND key >= ? AND key < ? ORDER BY key"
             ),
             arguments: [namespace, start, end]
         )

@@ -15,7 +15,10 @@ public struct ReferenceFilterValidator: TransactionValidator {
     /// Creates the stand-in over a folder of committed blocks named `N.block`.
     public init(directory: URL) { self.directory = directory }
 
-    public func validate(_ block: Common_Block, context: any ValidationContext) async throws
+    public func validate(
+        _ block: Common_Block,
+        context: any ValidationContext
+    ) async throws
         -> [Protos_TxValidationCode]
     {
         let number = block.header.number

@@ -17,7 +17,10 @@ public struct StructuralValidator: TransactionValidator {
     /// Creates the stand-in.
     public init() {}
 
-    public func validate(_ block: Common_Block, context: any ValidationContext) async throws
+    public func validate(
+        _ block: Common_Block,
+        context: any ValidationContext
+    ) async throws
         -> [Protos_TxValidationCode]
     {
         var codes: [Protos_TxValidationCode] = []
