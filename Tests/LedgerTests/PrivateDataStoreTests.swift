@@ -230,4 +230,29 @@ struct PrivateDataStoreTests {
         #expect(try ledger.privateState(namespace: "cc", collection: "short", key: "b") == nil)
         #expect(try ledger.missingPrivateData(mostRecentBlocks: 5).map(\.blockNumber) == [3])
     }
+
+    /// App-initiated purge (`is_purge`): the key leaves hashed state and cleartext private state, even on a peer
+    /// that lacks the purging transaction's private data.
+    @Test func appInitiatedPurgeRemovesPrivateState() throws {
+        let directory = try TemporaryDirectory("pvt-purge")
+        defer { directory.remove() }
+        let (_, ledger) = try LedgerFixtures.ledger(in: directory)
+        let writes = [B.write("k", "v"), B.write("other", "w")]
+        try LedgerFixtures.commit(
+            ledger,
+            [LedgerFixtures.tx("w", B.namespace("cc", collections: [B.collection("coll", writes: writes)]))],
+            privateData: [TxPrivateData(txIndex: 0, writeSet: B.privateWriteSet("cc", ["coll": writes]))]
+        )
+        #expect(try ledger.privateState(namespace: "cc", collection: "coll", key: "k") != nil)
+        var purge = B.collection("coll", writes: [B.write("k", nil)])
+        var hashed = try Kvrwset_HashedRWSet(serializedBytes: purge.hashedRwset)
+        hashed.hashedWrites[0].isPurge = true
+        purge.hashedRwset = try hashed.serializedBytes()
+        try LedgerFixtures.commit(ledger, [LedgerFixtures.tx("p", B.namespace("cc", collections: [purge]))])
+        #expect(try ledger.privateState(namespace: "cc", collection: "coll", key: "k") == nil)
+        #expect(
+            try ledger.hashedState(namespace: "cc", collection: "coll", keyHash: Digest.sha256(Data("k".utf8))) == nil
+        )
+        #expect(try ledger.privateState(namespace: "cc", collection: "coll", key: "other") != nil)
+    }
 }

@@ -285,6 +285,12 @@ struct BlockProcessor {
             for collection in ns.collections {
                 for write in collection.hashed.hashedWrites {
                     let key = CompositeKey(namespace: ns.name, collection: collection.name, key: write.keyHash)
+                    if write.isPurge {
+                        Self.purge(
+                            PurgedPrivateKey(namespace: ns.name, collection: collection.name, keyHash: write.keyHash),
+                            in: &batch
+                        )
+                    }
                     if write.isDelete || write.valueHash.isEmpty || write.valueHash == Self.emptyValueHash {
                         touch(key) { $0.delete = true }
                     } else {
@@ -325,6 +331,16 @@ struct BlockProcessor {
     }
 
     private static let emptyValueHash = Digest.sha256(Data())
+
+    /// Records an app-initiated purge, dropping cleartext writes of the key made earlier in the block.
+    private static func purge(_ key: PurgedPrivateKey, in batch: inout UpdateBatch) {
+        batch.purgedPrivateKeys.append(key)
+        if let writes = batch.privateWrites[key.namespace]?[key.collection] {
+            for (clearKey, _) in writes where Digest.sha256(clearKey) == key.keyHash {
+                batch.privateWrites[key.namespace]?[key.collection]?[clearKey] = nil
+            }
+        }
+    }
 
     private static func applyMetadata(
         _ entries: [Kvrwset_KVMetadataEntry],

@@ -34,6 +34,13 @@ package struct PendingWrite: Sendable, Equatable {
     package var isDelete: Bool { self.value == nil }
 }
 
+/// A private key removed by an app-initiated purge.
+package struct PurgedPrivateKey: Sendable, Hashable {
+    package var namespace: String
+    package var collection: String
+    package var keyHash: Data
+}
+
 /// The state changes of one block: public writes, hashed private writes and cleartext private writes, keyed by
 /// namespace (and collection) and key bytes. A later write of a key replaces an earlier one.
 package struct UpdateBatch: Sendable {
@@ -43,6 +50,9 @@ package struct UpdateBatch: Sendable {
     package var hashedWrites: [String: [String: [Data: PendingWrite]]] = [:]
     /// namespace → collection → key → write.
     package var privateWrites: [String: [String: [Data: PendingWrite]]] = [:]
+    /// Private keys (namespace, collection, key hash) purged by app-initiated purges (`is_purge`): their cleartext
+    /// private state is removed even where this peer never had the transaction's private data.
+    package var purgedPrivateKeys: [PurgedPrivateKey] = []
 
     package init() {}
 

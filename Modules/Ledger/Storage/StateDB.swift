@@ -260,6 +260,12 @@ public final class StateDB: Sendable {
                 }
             }
         }
+        let purgePrivate = try db.cachedStatement(
+            sql: "DELETE FROM private_state WHERE ns = ? AND coll = ? AND key_hash = ?"
+        )
+        for purged in batch.purgedPrivateKeys {
+            try purgePrivate.execute(arguments: [purged.namespace, purged.collection, purged.keyHash])
+        }
         let putPrivate = try db.cachedStatement(
             sql:
                 "INSERT OR REPLACE INTO private_state (ns, coll, key, key_hash, value, block, tx, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
