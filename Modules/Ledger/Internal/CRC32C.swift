@@ -2,7 +2,7 @@
 ///
 /// Written here rather than taken from zlib because only Wire may import CZlib (Tools/check-c-imports.sh);
 /// slicing-by-8 keeps it near memory speed for the block sizes the store writes.
-enum CRC32C {
+package enum CRC32C {
     private static let tables: [[UInt32]] = {
         let polynomial: UInt32 = 0x82F6_3B78
         var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
@@ -22,7 +22,7 @@ enum CRC32C {
     }()
 
     /// The checksum of `bytes`.
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    package static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         let tables = Self.tables
         tables.withUnsafeBufferPointer { outer in
@@ -59,7 +59,7 @@ enum CRC32C {
     }
 
     /// The checksum of `bytes`.
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    package static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0) }
     }
 }
