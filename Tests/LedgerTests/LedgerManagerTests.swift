@@ -271,4 +271,27 @@ struct LedgerManagerTests {
         let error = #expect(throws: LedgerError.self) { try manager.openLedger(id: B.channel) }
         #expect(error?.code == .inconsistentStorage)
     }
+
+    /// Readers iterate committed blocks (with filter and commit hash) and wait for the next commit.
+    @Test func ledgerIteratorSeesCommittedBlocks() async throws {
+        let directory = try TemporaryDirectory("ledger-iter")
+        defer { directory.remove() }
+        let (_, ledger) = try LedgerFixtures.ledger(in: directory)
+        let blocks = B.chain(after: B.genesis(), count: 3)
+        let reader = Task {
+            var seen: [(UInt64, Data)] = []
+            for try await block in ledger.blocks(from: 0) {
+                seen.append((block.header.number, PeerLedger.filter(of: block)))
+                if seen.count == 4 { break }
+            }
+            return seen
+        }
+        for block in blocks { try ledger.commit(block, validationCodes: [.valid, .valid, .mvccReadConflict]) }
+        let seen = try await reader.value
+        #expect(seen.map(\.0) == [0, 1, 2, 3])
+        #expect(seen.last?.1 == Data([0, 0, 11]))
+        #expect(try ledger.validationCode(txID: "tx-2-2") == .mvccReadConflict)
+        #expect(try ledger.transactionEnvelope(txID: "tx-2-0") != nil)
+        #expect(try ledger.range(namespace: "cc", startKey: "b2", endKey: "b3").map(\.key) == ["b2t0", "b2t1"])
+    }
 }
