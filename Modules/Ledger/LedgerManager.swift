@@ -14,7 +14,7 @@ public final class LedgerManager: Sendable {
     public let rootDirectory: URL
     let configuration: LedgerConfiguration
     let logger: Logger
-    private let lock: DirectoryLock
+    private let lock: Mutex<DirectoryLock?>
     private let opened = Mutex<[String: PeerLedger]>([:])
 
     private var ledgersDirectory: URL { self.rootDirectory.appendingPathComponent("ledgers") }
@@ -32,7 +32,7 @@ public final class LedgerManager: Sendable {
         try LedgerError.wrapping("cannot create \(ledgers.path)") {
             try FileManager.default.createDirectory(at: ledgers, withIntermediateDirectories: true)
         }
-        self.lock = try DirectoryLock(path: rootDirectory.appendingPathComponent("ledgers.lock").path)
+        self.lock = Mutex(try DirectoryLock(path: rootDirectory.appendingPathComponent("ledgers.lock").path))
         for name in try self.directoryNames() where !self.isReady(name) {
             logger.warning("removing ledger \(name): its creation was interrupted before the genesis block committed")
             try? FileManager.default.removeItem(at: ledgers.appendingPathComponent(name))
@@ -59,6 +59,7 @@ public final class LedgerManager: Sendable {
     /// Creates the ledger of the channel that `genesisBlock` starts and commits the block (all its transactions
     /// valid, as Fabric does for a genesis block). Refuses an id that already exists.
     public func createLedger(genesisBlock: Common_Block) throws(LedgerError) -> PeerLedger {
+        try self.checkOpen()
         let id = try Self.channelID(of: genesisBlock)
         try Self.checkID(id)
         guard genesisBlock.header.number == 0 else {
@@ -95,6 +96,7 @@ public final class LedgerManager: Sendable {
 
     /// Opens an existing ledger (the same instance when it is already open), recovering it if needed.
     public func openLedger(id: String) throws(LedgerError) -> PeerLedger {
+        try self.checkOpen()
         try Self.checkID(id)
         return try self.opened.withLock { (opened) throws(LedgerError) -> PeerLedger in
             if let ledger = opened[id] { return ledger }
@@ -112,16 +114,23 @@ public final class LedgerManager: Sendable {
         }
     }
 
+    private func checkOpen() throws(LedgerError) {
+        guard self.lock.withLock({ $0 != nil }) else {
+            throw LedgerError(code: .closed, message: "the ledger manager of \(self.rootDirectory.path) is closed")
+        }
+    }
+
     /// Whether a ledger with `id` exists.
     public func ledgerExists(id: String) -> Bool { self.isReady(id) }
 
-    /// Closes every open ledger.
+    /// Closes every open ledger and releases the root directory for another manager or process.
     public func close() {
         let ledgers = self.opened.withLock { opened in
             defer { opened.removeAll() }
             return Array(opened.values)
         }
         for ledger in ledgers { ledger.close() }
+        self.lock.withLock { $0 = nil }
     }
 
     /// The channel id from the first transaction's channel header.

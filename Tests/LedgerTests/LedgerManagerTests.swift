@@ -34,6 +34,8 @@ struct LedgerManagerTests {
                 try ledger.commit(block, validationCodes: Array(repeating: .valid, count: block.data.data.count))
             }
             manager.close()
+            let closed = #expect(throws: LedgerError.self) { try manager.openLedger(id: B.channel) }
+            #expect(closed?.code == .closed)
         }
         let manager = try LedgerManager(rootDirectory: directory.url, configuration: LedgerFixtures.configuration())
         #expect(try manager.ledgerIDs() == [B.channel])
