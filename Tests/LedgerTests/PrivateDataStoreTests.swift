@@ -218,15 +218,18 @@ struct PrivateDataStoreTests {
             missing: [MissingPrivateData(txIndex: 0, namespace: "cc", collection: "other", isEligible: true)]
         )  // block 3 rewrites b: expires at 6
         #expect(try ledger.privateState(namespace: "cc", collection: "short", key: "a") != nil)
-        try LedgerFixtures.commit(ledger, [LedgerFixtures.tx("f4", B.namespace("x", writes: [B.write("k", "v")]))])  // block 4
+        // Block 4.
+        try LedgerFixtures.commit(ledger, [LedgerFixtures.tx("f4", B.namespace("x", writes: [B.write("k", "v")]))])
         #expect(try ledger.privateState(namespace: "cc", collection: "short", key: "a") == nil)
         #expect(
             try ledger.hashedState(namespace: "cc", collection: "short", keyHash: Digest.sha256(Data("a".utf8))) == nil
         )
         #expect(try ledger.privateData(block: 1).isEmpty)
-        try LedgerFixtures.commit(ledger, [LedgerFixtures.tx("f5", B.namespace("x", writes: [B.write("k", "v")]))])  // block 5
+        // Block 5.
+        try LedgerFixtures.commit(ledger, [LedgerFixtures.tx("f5", B.namespace("x", writes: [B.write("k", "v")]))])
         #expect(try ledger.privateState(namespace: "cc", collection: "short", key: "b")?.value == Data("3".utf8))
-        try LedgerFixtures.commit(ledger, [LedgerFixtures.tx("f6", B.namespace("x", writes: [B.write("k", "v")]))])  // block 6
+        // Block 6.
+        try LedgerFixtures.commit(ledger, [LedgerFixtures.tx("f6", B.namespace("x", writes: [B.write("k", "v")]))])
         #expect(try ledger.privateState(namespace: "cc", collection: "short", key: "b") == nil)
         #expect(try ledger.missingPrivateData(mostRecentBlocks: 5).map(\.blockNumber) == [3])
     }

@@ -21,23 +21,31 @@ public struct VersionedValue: Hashable, Sendable {
 
 /// One pending write of an update batch: a value, or a delete when `value` is nil.
 package struct PendingWrite: Sendable, Equatable {
+    /// The value (value hash for hashed writes); nil for a delete.
     package var value: Data?
+    /// Serialized key-level metadata.
     package var metadata: Data?
+    /// The height of the writing transaction.
     package var version: Height
 
+    /// Creates a write.
     package init(value: Data?, metadata: Data?, version: Height) {
         self.value = value
         self.metadata = metadata
         self.version = version
     }
 
+    /// Whether the write deletes the key.
     package var isDelete: Bool { self.value == nil }
 }
 
 /// A private key removed by an app-initiated purge.
 package struct PurgedPrivateKey: Sendable, Hashable {
+    /// The namespace.
     package var namespace: String
+    /// The collection.
     package var collection: String
+    /// SHA-256 of the key.
     package var keyHash: Data
 }
 
@@ -54,12 +62,15 @@ package struct UpdateBatch: Sendable {
     /// private state is removed even where this peer never had the transaction's private data.
     package var purgedPrivateKeys: [PurgedPrivateKey] = []
 
+    /// An empty batch.
     package init() {}
 
+    /// The pending public write of `key`, if the block wrote it.
     package func publicWrite(_ namespace: String, _ key: Data) -> PendingWrite? {
         self.publicWrites[namespace]?[key]
     }
 
+    /// The pending hashed write of `keyHash`, if the block wrote it.
     package func hashedWrite(_ namespace: String, _ collection: String, _ keyHash: Data) -> PendingWrite? {
         self.hashedWrites[namespace]?[collection]?[keyHash]
     }

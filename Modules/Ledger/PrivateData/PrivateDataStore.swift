@@ -13,12 +13,18 @@ internal import Wire
 public final class PrivateDataStore: Sendable {
     /// One row to store: the rwset bytes of one collection of one tx, and when they expire.
     package struct Entry: Sendable {
+        /// The transaction's index in the block.
         package var txIndex: UInt64
+        /// The namespace.
         package var namespace: String
+        /// The collection.
         package var collection: String
+        /// The collection's KVRWSet bytes, exactly as hashed into the block.
         package var rwset: Data
+        /// The block at whose commit the data expires.
         package var expiringBlock: UInt64
 
+        /// Creates an entry.
         package init(txIndex: UInt64, namespace: String, collection: String, rwset: Data, expiringBlock: UInt64) {
             self.txIndex = txIndex
             self.namespace = namespace
@@ -30,9 +36,12 @@ public final class PrivateDataStore: Sendable {
 
     /// A missing-data record with its expiry.
     package struct MissingEntry: Sendable {
+        /// The missing collection.
         package var missing: MissingPrivateData
+        /// The block at whose commit the record expires.
         package var expiringBlock: UInt64
 
+        /// Creates a record.
         package init(missing: MissingPrivateData, expiringBlock: UInt64) {
             self.missing = missing
             self.expiringBlock = expiringBlock
@@ -168,6 +177,7 @@ public final class PrivateDataStore: Sendable {
         }
     }
 
+    /// The rows of `privateData`, each with its expiring block.
     package static func entries(
         _ privateData: [TxPrivateData],
         expiringBlock: (String, String) -> UInt64

@@ -39,8 +39,11 @@ public struct TxIndexEntry: Hashable, Sendable {
 public final class BlockStore: Sendable {
     /// A record written to the files but not yet in the index.
     package struct Unindexed: Sendable {
+        /// The block number.
         package var number: UInt64
+        /// Where its record is.
         package var location: BlockLocation
+        /// Its header hash.
         package var headerHash: Data
     }
 

@@ -50,6 +50,7 @@ public struct Height: Hashable, Comparable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Orders by block, then tx.
     public static func < (lhs: Height, rhs: Height) -> Bool {
         (lhs.blockNumber, lhs.txNumber) < (rhs.blockNumber, rhs.txNumber)
     }

@@ -333,9 +333,14 @@ public final class StateDB: Sendable {
 
 /// A private key (by hash) whose hashed and private state must be removed when `expiringBlock` is committed.
 package struct ScheduledExpiry: Sendable, Hashable {
+    /// The block at whose commit the key expires.
     package var expiringBlock: UInt64
+    /// The namespace.
     package var namespace: String
+    /// The collection.
     package var collection: String
+    /// SHA-256 of the key.
     package var keyHash: Data
+    /// The version written; a later write of the key cancels the expiry.
     package var version: Height
 }
