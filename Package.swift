@@ -109,7 +109,7 @@ let layers: [Module] = [
 let testedModules: [String] = ["Wire", "Ledger", "TransientStore"]
 
 /// External products a test target uses directly, beyond SwiftProtobuf (the storage tests inspect SQLite).
-let testExternal: [String: [Target.Dependency]] = ["Ledger": [grdb, logging], "TransientStore": [grdb]]
+let testExternal: [String: [Target.Dependency]] = ["Ledger": [grdb], "TransientStore": [grdb]]
 
 // MARK: - Layering check
 

@@ -296,4 +296,36 @@ struct LedgerManagerTests {
         #expect(try ledger.transactionEnvelope(txID: "tx-2-0") != nil)
         #expect(try ledger.range(namespace: "cc", startKey: "b2", endKey: "b3").map(\.key) == ["b2t0", "b2t1"])
     }
+
+    /// The block files alone rebuild the index and public state: with the SQLite database gone, opening replays
+    /// every block from its stored filter.
+    @Test(.enabled(if: Conformance.isAvailable, Conformance.missingReason))
+    func stateRebuildsFromTheBlockFiles() async throws {
+        let directory = try TemporaryDirectory("rebuild")
+        defer { directory.remove() }
+        let fingerprint: Data
+        do {
+            let manager = try LedgerManager(rootDirectory: directory.url, configuration: LedgerFixtures.configuration())
+            let ledger = try manager.createLedger(genesisBlock: try Conformance.block(0))
+            let validator = ReferenceFilterValidator(directory: try Conformance.url("peer0.org2"))
+            for number in try Conformance.blockNumbers() where number > 0 {
+                try await ledger.commit(try Conformance.block(number), validator: validator)
+            }
+            fingerprint = try ledger.stateFingerprint()
+            manager.close()
+        }
+        let ledgerDirectory = directory.url.appendingPathComponent("ledgers/conformance")
+        for suffix in ["", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(at: ledgerDirectory.appendingPathComponent("ledger.sqlite" + suffix))
+        }
+        let manager = try LedgerManager(rootDirectory: directory.url, configuration: LedgerFixtures.configuration())
+        let ledger = try manager.openLedger(id: "conformance")
+        #expect(ledger.height == 30)
+        #expect(try ledger.stateFingerprint() == fingerprint)
+        #expect(ledger.lastCommitHash?.hexString == (try Conformance.expected())[29]?.commitHashOrg2)
+        #expect(
+            try ledger.transactionEntries(txID: "c25c0a6244dd8f702fc18656f57d989573245e433c696ee1260fa19374c4e80c")
+                .count == 1
+        )
+    }
 }
