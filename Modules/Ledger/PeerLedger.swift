@@ -5,19 +5,6 @@ internal import SwiftProtobuf
 internal import Synchronization
 public import Wire
 
-/// What committing a block produced.
-public struct CommittedBlock: Sendable {
-    /// The block as stored: the orderer's block with TRANSACTIONS_FILTER and COMMIT_HASH added.
-    public var block: Common_Block
-    /// The final validation codes (after MVCC), one per transaction.
-    public var validationCodes: [Protos_TxValidationCode]
-    /// The commit hash stored in metadata[COMMIT_HASH], or nil (block 0).
-    public var commitHash: Data?
-
-    /// The block number.
-    public var number: UInt64 { self.block.header.number }
-}
-
 /// The ledger of one channel: block store, state database and private data store, with Fabric's commit
 /// pipeline and crash recovery.
 ///
@@ -514,22 +501,5 @@ public final class PeerLedger: Sendable {
             !metadata.value.isEmpty
         else { return nil }
         return metadata.value
-    }
-}
-
-/// The validator's view of a ledger.
-struct LedgerValidationContext: ValidationContext {
-    let ledger: PeerLedger
-
-    var height: UInt64 { self.ledger.height }
-
-    func txIDExists(_ txID: String) throws -> Bool { try self.ledger.txIDExists(txID) }
-
-    func state(namespace: String, key: String) throws -> VersionedValue? {
-        try self.ledger.state(namespace: namespace, key: key)
-    }
-
-    func hashedState(namespace: String, collection: String, keyHash: Data) throws -> VersionedValue? {
-        try self.ledger.hashedState(namespace: namespace, collection: collection, keyHash: keyHash)
     }
 }

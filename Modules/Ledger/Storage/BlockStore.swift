@@ -5,26 +5,6 @@ internal import SwiftProtobuf
 internal import Synchronization
 public import Wire
 
-/// One entry of the transaction-id index: where a transaction with a given id was committed, and its code.
-///
-/// A tx id can appear more than once on a chain (a resent transaction is committed again as DUPLICATE_TXID),
-/// so the index keeps every occurrence.
-public struct TxIndexEntry: Hashable, Sendable {
-    /// The block holding the transaction.
-    public var blockNumber: UInt64
-    /// The transaction's index inside the block.
-    public var txNumber: UInt64
-    /// The validation code stored in the block's TRANSACTIONS_FILTER.
-    public var validationCode: Protos_TxValidationCode
-
-    /// Creates an entry.
-    public init(blockNumber: UInt64, txNumber: UInt64, validationCode: Protos_TxValidationCode) {
-        self.blockNumber = blockNumber
-        self.txNumber = txNumber
-        self.validationCode = validationCode
-    }
-}
-
 /// The block store of one channel: append-only segment files plus an index in SQLite.
 ///
 /// Appends check the block number against the height and the previous hash against the last header's hash, and
@@ -520,32 +500,4 @@ public final class BlockStore: Sendable {
     /// The blocks from `number` on, in order; waits for blocks not yet committed and ends only when the task
     /// is cancelled.
     public func blocks(from number: UInt64) -> BlockSequence { BlockSequence(store: self, start: number) }
-}
-
-/// The blocks of a store from a starting number on; iteration waits (asynchronously) for blocks not yet
-/// committed and ends (returns nil) when the task is cancelled.
-public struct BlockSequence: AsyncSequence, Sendable {
-    public typealias Element = Common_Block
-    let store: BlockStore
-    let start: UInt64
-
-    /// The iterator.
-    public struct AsyncIterator: AsyncIteratorProtocol {
-        let store: BlockStore
-        var next: UInt64
-
-        public mutating func next() async throws -> Common_Block? {
-            while true {
-                if Task.isCancelled { return nil }
-                if self.next < self.store.indexedHeight {
-                    guard let block = try self.store.block(number: self.next) else { return nil }
-                    self.next += 1
-                    return block
-                }
-                await self.store.waitForIndexedHeight(above: self.next)
-            }
-        }
-    }
-
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(store: self.store, next: self.start) }
 }
