@@ -257,5 +257,11 @@ struct PrivateDataStoreTests {
             try ledger.hashedState(namespace: "cc", collection: "coll", keyHash: Digest.sha256(Data("k".utf8))) == nil
         )
         #expect(try ledger.privateState(namespace: "cc", collection: "coll", key: "other") != nil)
+        // The stored write set of block 1 no longer holds the purged key.
+        let stored = try #require(
+            try ledger.privateData(block: 1).first?.writeSet.nsPvtRwset.first?.collectionPvtRwset.first
+        )
+        let kv = try Kvrwset_KVRWSet(serializedBytes: stored.rwset)
+        #expect(kv.writes.map(\.key) == ["other"])
     }
 }

@@ -287,7 +287,12 @@ struct BlockProcessor {
                     let key = CompositeKey(namespace: ns.name, collection: collection.name, key: write.keyHash)
                     if write.isPurge {
                         Self.purge(
-                            PurgedPrivateKey(namespace: ns.name, collection: collection.name, keyHash: write.keyHash),
+                            PurgedPrivateKey(
+                                namespace: ns.name,
+                                collection: collection.name,
+                                keyHash: write.keyHash,
+                                height: height
+                            ),
                             in: &batch
                         )
                     }

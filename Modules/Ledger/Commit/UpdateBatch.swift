@@ -30,6 +30,8 @@ package struct PurgedPrivateKey: Sendable, Hashable {
     package var collection: String
     /// SHA-256 of the key.
     package var keyHash: Data
+    /// The purging transaction: stored private data of the key from lower heights is removed.
+    package var height: Height
 }
 
 /// The state changes of one block: public writes, hashed private writes and cleartext private writes, keyed by

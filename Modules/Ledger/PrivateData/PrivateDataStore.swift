@@ -1,5 +1,6 @@
 package import Foundation
 public import GRDB
+internal import SwiftProtobuf
 internal import Wire
 
 /// The private data store of one channel, in SQLite: the cleartext private write sets per block, tx,
@@ -139,6 +140,47 @@ public final class PrivateDataStore: Sendable {
             .execute(arguments: [Int64(blockNumber)])
         if blockNumber % purgeInterval == 0 {
             try Self.purge(upTo: blockNumber, db: db)
+        }
+    }
+
+    /// Removes app-purged keys from the private write sets stored at lower heights than their purge (Fabric's
+    /// purge markers, applied at once): writes and reads of the key are dropped from each collection rwset, and a
+    /// rwset left empty is deleted.
+    package static func removePurgedKeys(_ keys: [PurgedPrivateKey], db: Database) throws {
+        guard !keys.isEmpty else { return }
+        let select = try db.cachedStatement(
+            sql: """
+                SELECT block, tx, rwset FROM pvt_data
+                WHERE ns = ? AND coll = ? AND (block < ? OR (block = ? AND tx < ?))
+                """
+        )
+        let update = try db.cachedStatement(
+            sql: "UPDATE pvt_data SET rwset = ? WHERE block = ? AND tx = ? AND ns = ? AND coll = ?"
+        )
+        let delete = try db.cachedStatement(
+            sql: "DELETE FROM pvt_data WHERE block = ? AND tx = ? AND ns = ? AND coll = ?"
+        )
+        for key in keys {
+            let block = Int64(key.height.blockNumber)
+            let rows = try Row.fetchAll(
+                select,
+                arguments: [key.namespace, key.collection, block, block, Int64(key.height.txNumber)]
+            )
+            for row in rows {
+                let bytes: Data = row[2]
+                guard var kv = try? Kvrwset_KVRWSet(serializedBytes: bytes) else { continue }
+                let matches = { (name: String) in Digest.sha256(Data(name.utf8)) == key.keyHash }
+                guard kv.writes.contains(where: { matches($0.key) }) || kv.reads.contains(where: { matches($0.key) })
+                else { continue }
+                kv.writes.removeAll { matches($0.key) }
+                kv.reads.removeAll { matches($0.key) }
+                let arguments: StatementArguments = [row[0] as Int64, row[1] as Int64, key.namespace, key.collection]
+                if kv.writes.isEmpty && kv.reads.isEmpty && kv.rangeQueriesInfo.isEmpty && kv.metadataWrites.isEmpty {
+                    try delete.execute(arguments: arguments)
+                } else {
+                    try update.execute(arguments: [try kv.serializedBytes() as Data] + arguments)
+                }
+            }
         }
     }
 
