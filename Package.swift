@@ -98,12 +98,20 @@ let layers: [Module] = [
     Module("MSP", layer: 2, uses: ["Wire", "COpenSSL"], external: [protobuf, logging, yams]),
     // 3: the channel config tree as a Bundle, policies, config-update validation, BundleSource.
     Module("ChannelConfig", layer: 3, uses: ["MSP", "Wire"], external: [protobuf]),
+    // 4: the ledger (block store, state DB, private data store, MVCC and commit, recovery) and the transient store.
+    Module("Ledger", layer: 4, uses: ["Wire"], external: [grdb, protobuf, logging]),
+    Module("TransientStore", layer: 4, uses: ["Wire"], external: [grdb, protobuf]),
     // 8: tools and the test-support module shared by every test target.
     Module("TestSupport", layer: 8, .testSupport, path: "Tests/TestSupport", uses: ["Wire", "MSP"], external: [protobuf]),
+    // 9: command-line front ends.
+    Module("bench", layer: 9, .executable, path: "Apps/bench", uses: ["Ledger", "Wire"], external: [argumentParser]),
 ]
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
-let testedModules: [String] = ["Wire", "MSP", "ChannelConfig"]
+let testedModules: [String] = ["Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore"]
+
+/// External products a test target uses directly, beyond SwiftProtobuf (the storage tests inspect SQLite).
+let testExternal: [String: [Target.Dependency]] = ["Ledger": [grdb], "TransientStore": [grdb]]
 
 // MARK: - Layering check
 
@@ -162,10 +170,11 @@ for module in layers {
 
 for name in testedModules {
     let support = byName["TestSupport"] != nil ? [Target.Dependency.target(name: "TestSupport")] : []
+    let external = testExternal[name] ?? []
     targets.append(
         .testTarget(
             name: "\(name)Tests",
-            dependencies: [.target(name: name), protobuf] + support,
+            dependencies: [.target(name: name), protobuf] + support + external,
             path: "Tests/\(name)Tests"
         )
     )

@@ -124,3 +124,77 @@ public struct ExpectedTx: Decodable, Sendable {
         case codeOrg1Peer1 = "code_org1_peer1"
     }
 }
+
+extension Conformance {
+    /// One private collection write set as pvtdata.json lists it.
+    public struct PrivateCollection: Sendable {
+        public var namespace: String
+        public var collection: String
+        /// (key, value, isDelete) in order.
+        public var writes: [(key: String, value: String, isDelete: Bool)]
+        /// SHA-256 of the serialized KVRWSet (the block's `pvt_rwset_hash`).
+        public var rwsetSHA256: String
+    }
+
+    /// pvtdata.json's `deliver_with_private_data` view of `peer` at `phase` ("before_expiry" / "after_expiry"):
+    /// block → tx index → collections.
+    public static func privateData(peer: String, phase: String) throws -> [UInt64: [UInt64: [PrivateCollection]]] {
+        let json = try JSONSerialization.jsonObject(with: data("pvtdata.json")) as? [String: Any]
+        guard
+            let blocks = ((json?[phase] as? [String: Any])?["deliver_with_private_data"] as? [String: Any])?[peer]
+                as? [String: Any], let byBlock = blocks["blocks"] as? [String: Any]
+        else { throw MissingArtifact(path: "pvtdata.json \(phase)/\(peer)") }
+        var result: [UInt64: [UInt64: [PrivateCollection]]] = [:]
+        for (blockKey, txs) in byBlock {
+            guard let block = UInt64(blockKey), let txs = txs as? [String: Any] else { continue }
+            var byTx: [UInt64: [PrivateCollection]] = [:]
+            for (txKey, namespaces) in txs {
+                guard let tx = UInt64(txKey), let namespaces = namespaces as? [String: Any] else { continue }
+                var collections: [PrivateCollection] = []
+                for (namespace, colls) in namespaces {
+                    for (collection, body) in (colls as? [String: Any]) ?? [:] {
+                        let body = body as? [String: Any] ?? [:]
+                        let writes = (body["writes"] as? [[String: Any]] ?? []).map {
+                            (
+                                key: $0["key"] as? String ?? "", value: $0["value"] as? String ?? "",
+                                isDelete: $0["is_delete"] as? Bool ?? false
+                            )
+                        }
+                        collections.append(
+                            PrivateCollection(
+                                namespace: namespace,
+                                collection: collection,
+                                writes: writes,
+                                rwsetSHA256: body["rwset_sha256"] as? String ?? ""
+                            )
+                        )
+                    }
+                }
+                byTx[tx] = collections.sorted { ($0.namespace, $0.collection) < ($1.namespace, $1.collection) }
+            }
+            result[block] = byTx
+        }
+        return result
+    }
+
+    /// pvtdata.json's `query` answers of `peer` at `phase`: collection → key → value ("" = absent), omitting
+    /// keys whose query was refused.
+    public static func privateQueries(peer: String, phase: String) throws -> [String: [String: String]] {
+        let json = try JSONSerialization.jsonObject(with: data("pvtdata.json")) as? [String: Any]
+        guard
+            let collections =
+                (((json?[phase] as? [String: Any])?["query"] as? [String: Any])?[peer]
+                as? [String: Any])?["collections"] as? [String: Any]
+        else { throw MissingArtifact(path: "pvtdata.json \(phase)/query/\(peer)") }
+        var result: [String: [String: String]] = [:]
+        for (collection, keys) in collections {
+            for (key, answer) in (keys as? [String: Any]) ?? [:] {
+                guard let results = (answer as? [String: Any])?["result"] as? [[String: Any]],
+                    let value = results.first?["value"] as? String
+                else { continue }
+                result[collection, default: [:]][key] = value
+            }
+        }
+        return result
+    }
+}

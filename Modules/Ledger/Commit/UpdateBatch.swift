@@ -1,0 +1,129 @@
+package import Foundation
+internal import SwiftProtobuf
+internal import Wire
+
+/// One pending write of an update batch: a value, or a delete when `value` is nil.
+package struct PendingWrite: Sendable, Equatable {
+    /// The value (value hash for hashed writes); nil for a delete.
+    package var value: Data?
+    /// Serialized key-level metadata.
+    package var metadata: Data?
+    /// The height of the writing transaction.
+    package var version: Height
+
+    /// Creates a write.
+    package init(value: Data?, metadata: Data?, version: Height) {
+        self.value = value
+        self.metadata = metadata
+        self.version = version
+    }
+
+    /// Whether the write deletes the key.
+    package var isDelete: Bool { self.value == nil }
+}
+
+/// A private key removed by an app-initiated purge.
+package struct PurgedPrivateKey: Sendable, Hashable {
+    /// The namespace.
+    package var namespace: String
+    /// The collection.
+    package var collection: String
+    /// SHA-256 of the key.
+    package var keyHash: Data
+    /// The purging transaction: stored private data of the key from lower heights is removed.
+    package var height: Height
+}
+
+/// The state changes of one block: public writes, hashed private writes and cleartext private writes, keyed by
+/// namespace (and collection) and key bytes. A later write of a key replaces an earlier one.
+package struct UpdateBatch: Sendable {
+    /// namespace → key → write.
+    package var publicWrites: [String: [Data: PendingWrite]] = [:]
+    /// namespace → collection → key hash → write.
+    package var hashedWrites: [String: [String: [Data: PendingWrite]]] = [:]
+    /// namespace → collection → key → write.
+    package var privateWrites: [String: [String: [Data: PendingWrite]]] = [:]
+    /// Private keys (namespace, collection, key hash) purged by app-initiated purges (`is_purge`): their cleartext
+    /// private state is removed even where this peer never had the transaction's private data.
+    package var purgedPrivateKeys: [PurgedPrivateKey] = []
+
+    /// An empty batch.
+    package init() {}
+
+    /// The pending public write of `key`, if the block wrote it.
+    package func publicWrite(_ namespace: String, _ key: Data) -> PendingWrite? {
+        self.publicWrites[namespace]?[key]
+    }
+
+    /// The pending hashed write of `keyHash`, if the block wrote it.
+    package func hashedWrite(_ namespace: String, _ collection: String, _ keyHash: Data) -> PendingWrite? {
+        self.hashedWrites[namespace]?[collection]?[keyHash]
+    }
+
+    /// The public writes of `namespace` with keys in [start, end) (end empty: no upper bound), sorted by key bytes.
+    package func publicRange(_ namespace: String, start: Data, end: Data) -> [(key: Data, write: PendingWrite)] {
+        guard let writes = self.publicWrites[namespace] else { return [] }
+        return writes.filter { key, _ in
+            !key.lexicographicallyPrecedes(start) && (end.isEmpty || key.lexicographicallyPrecedes(end))
+        }
+        .map { (key: $0.key, write: $0.value) }
+        .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    }
+
+    /// The bytes Fabric hashes into the commit hash: `txmgr.Updates` over the public and hashed writes, sorted,
+    /// with `namespace` only on a namespace's first entry and `collection` only on a collection's first entry.
+    /// Namespace "" (the channel config) and cleartext private writes are left out.
+    package func commitHashBytes() throws(LedgerError) -> Data {
+        var updates = Txmgr_Updates()
+        let namespaces = Set(self.publicWrites.keys).union(self.hashedWrites.keys)
+            .filter { !$0.isEmpty }
+            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for namespace in namespaces {
+            var namespacePending = true
+            for (key, write) in (self.publicWrites[namespace] ?? [:]).sorted(by: {
+                $0.key.lexicographicallyPrecedes($1.key)
+            }) {
+                var entry = Self.entry(key: key, write: write)
+                if namespacePending {
+                    entry.namespace = namespace
+                    namespacePending = false
+                }
+                updates.kvwrites.append(entry)
+            }
+            let collections = (self.hashedWrites[namespace] ?? [:])
+                .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            for (collection, writes) in collections {
+                var collectionPending = true
+                for (keyHash, write) in writes.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+                    var entry = Self.entry(key: keyHash, write: write)
+                    if namespacePending {
+                        entry.namespace = namespace
+                        namespacePending = false
+                    }
+                    if collectionPending {
+                        entry.collection = collection
+                        collectionPending = false
+                    }
+                    updates.kvwrites.append(entry)
+                }
+            }
+        }
+        do {
+            return try updates.serializedBytes()
+        } catch {
+            throw LedgerError(code: .malformedBlock, message: "the update batch does not encode", cause: error)
+        }
+    }
+
+    private static func entry(key: Data, write: PendingWrite) -> Txmgr_KVWrite {
+        var entry = Txmgr_KVWrite()
+        entry.key = key
+        if let value = write.value, !value.isEmpty {
+            entry.value = value
+        } else {
+            entry.isDelete = true
+        }
+        entry.versionBytes = write.version.versionBytes
+        return entry
+    }
+}

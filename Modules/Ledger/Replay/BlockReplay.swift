@@ -1,0 +1,146 @@
+public import Foundation
+public import Logging
+internal import SwiftProtobuf
+public import Wire
+
+/// Commits a folder of orderer-delivered blocks (`N.block`) into a ledger: the engine of `bench replay`.
+///
+/// The ledger under `ledgerRoot` is created from the genesis block, or opened when it exists, in which case
+/// the replay continues at its height (blocks already committed are skipped). That makes a killed replay
+/// resumable, which the crash tests rely on.
+public struct BlockReplay: Sendable {
+    /// One committed block.
+    public struct BlockResult: Sendable {
+        /// The block number.
+        public var number: UInt64
+        /// The number of transactions.
+        public var transactionCount: Int
+        /// The TRANSACTIONS_FILTER as stored.
+        public var filter: Data
+        /// The 32-byte commit hash, or nil (block 0).
+        public var commitHash: Data?
+
+        /// The JSON line `bench replay` prints.
+        public var jsonLine: String {
+            "{\"block\": \(self.number), \"txs\": \(self.transactionCount), \"filter\": \"\(self.filter.hexString)\", "
+                + "\"commit_hash\": \"\(self.commitHash?.hexString ?? "")\"}"
+        }
+    }
+
+    /// The outcome of a replay.
+    public struct Summary: Sendable {
+        /// Blocks committed by this run (including the genesis block when the ledger was created).
+        public var committedBlocks: Int
+        /// Transactions in those blocks.
+        public var transactions: Int
+        /// VALID transactions among them.
+        public var validTransactions: Int
+        /// The ledger height at the end.
+        public var height: UInt64
+        /// The commit hash of the last block.
+        public var lastCommitHash: Data?
+        /// Wall time of the commits.
+        public var seconds: Double
+
+        /// The summary JSON line `bench replay` prints last.
+        public var jsonLine: String {
+            let rate = self.seconds > 0 ? Double(self.transactions) / self.seconds : 0
+            return "{\"summary\": true, \"blocks\": \(self.committedBlocks), \"txs\": \(self.transactions), "
+                + "\"valid\": \(self.validTransactions), \"height\": \(self.height), "
+                + "\"last_commit_hash\": \"\(self.lastCommitHash?.hexString ?? "")\", "
+                + "\"seconds\": \(String(format: "%.3f", self.seconds)), \"tx_per_second\": \(String(format: "%.1f", rate))}"
+        }
+    }
+
+    /// The genesis block.
+    public var genesis: Common_Block
+    /// The folder of `N.block` files.
+    public var blocksDirectory: URL
+    /// The ledger manager's root directory.
+    public var ledgerRoot: URL
+    /// The validator that gives pre-MVCC codes.
+    public var validator: any TransactionValidator
+    /// Storage settings.
+    public var configuration: LedgerConfiguration
+    /// Where logs go.
+    public var logger: Logger
+
+    /// Creates a replay.
+    public init(
+        genesis: Common_Block,
+        blocksDirectory: URL,
+        ledgerRoot: URL,
+        validator: any TransactionValidator,
+        configuration: LedgerConfiguration = LedgerConfiguration(),
+        logger: Logger = Logger(label: "replay")
+    ) {
+        self.genesis = genesis
+        self.blocksDirectory = blocksDirectory
+        self.ledgerRoot = ledgerRoot
+        self.validator = validator
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The block numbers of the `N.block` files in `directory`, ascending.
+    public static func blockNumbers(in directory: URL) throws -> [UInt64] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).compactMap { name in
+            name.hasSuffix(".block") ? UInt64(name.dropLast(".block".count)) : nil
+        }.sorted()
+    }
+
+    /// Runs the replay, calling `onBlock` after each commit.
+    public func run(onBlock: (BlockResult) throws -> Void) async throws -> Summary {
+        let manager = try LedgerManager(
+            rootDirectory: self.ledgerRoot,
+            configuration: self.configuration,
+            logger: self.logger
+        )
+        defer { manager.close() }
+        let id = try LedgerManager.channelID(of: self.genesis)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var summary = Summary(committedBlocks: 0, transactions: 0, validTransactions: 0, height: 0, seconds: 0)
+        func record(_ committed: CommittedBlock) throws {
+            let codes = committed.validationCodes
+            summary.committedBlocks += 1
+            summary.transactions += codes.count
+            summary.validTransactions += codes.filter { $0 == .valid }.count
+            try onBlock(
+                BlockResult(
+                    number: committed.number,
+                    transactionCount: codes.count,
+                    filter: PeerLedger.filter(of: committed.block),
+                    commitHash: committed.commitHash
+                )
+            )
+        }
+        let ledger: PeerLedger
+        if manager.ledgerExists(id: id) {
+            ledger = try manager.openLedger(id: id)
+        } else {
+            ledger = try manager.createLedger(genesisBlock: self.genesis)
+            if let block = try ledger.block(number: 0) {
+                let filter = PeerLedger.filter(of: block)
+                try record(
+                    CommittedBlock(
+                        block: block,
+                        validationCodes: filter.map { Protos_TxValidationCode(rawValue: Int($0)) ?? .valid },
+                        commitHash: nil
+                    )
+                )
+            }
+        }
+        for number in try Self.blockNumbers(in: self.blocksDirectory) where number >= ledger.height {
+            let url = self.blocksDirectory.appendingPathComponent("\(number).block")
+            let block = try Common_Block(serializedBytes: try Data(contentsOf: url))
+            let committed = try await ledger.commit(block, validator: self.validator)
+            try record(committed)
+        }
+        summary.height = ledger.height
+        summary.lastCommitHash = ledger.lastCommitHash
+        let elapsed = clock.now - start
+        summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return summary
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import GRDB
+import Ledger
+import TestSupport
+import Testing
+import Wire
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Kill -9 at random moments: a child process (`bench replay --ledger DIR`) commits the conformance chain and
+/// is killed with SIGKILL; after every kill the ledger reopens (recovering) to exactly the state a clean run has
+/// at the same height — same blocks, same state, no transaction indexed twice — and the next child resumes.
+///
+/// `LEDGER_CRASH_KILLS` sets the number of kills (default 20); `Tools/crash-loop.sh` runs many more.
+@Suite(
+    "Crash safety (SIGKILL)",
+    .enabled(if: Conformance.isAvailable, Conformance.missingReason),
+    .enabled(
+        if: BuiltProducts.executable("bench") != nil,
+        "the bench executable is not built next to the tests (swift build --build-tests)"
+    )
+)
+struct CrashSafetyTests {
+    /// What a clean run looks like at each height.
+    struct Reference {
+        var blockBytes: [Data] = []
+        var fingerprints: [Data] = []  // index h-1: state after h blocks
+        var txIndexRows: [Int] = []
+    }
+
+    static func reference(_ directory: TemporaryDirectory) async throws -> Reference {
+        let manager = try LedgerManager(rootDirectory: directory.url, configuration: LedgerFixtures.configuration())
+        defer { manager.close() }
+        let ledger = try manager.createLedger(genesisBlock: try Conformance.block(0))
+        let validator = ReferenceFilterValidator(directory: try Conformance.url("peer0.org1"))
+        var reference = Reference()
+        func record() throws {
+            reference.blockBytes.append(try #require(try ledger.blockStore.blockBytes(number: ledger.height - 1)))
+            reference.fingerprints.append(try ledger.stateFingerprint())
+            reference.txIndexRows.append(try Self.txIndexRows(ledger))
+        }
+        try record()
+        for number in try Conformance.blockNumbers() where number > 0 {
+            try await ledger.commit(try Conformance.block(number), validator: validator)
+            try record()
+        }
+        return reference
+    }
+
+    static func txIndexRows(_ ledger: PeerLedger) throws -> Int {
+        try ledger.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_index") ?? 0 }
+    }
+
+    /// Opens the ledger under `root` (running recovery) and checks it against the clean run; returns its height.
+    static func verify(_ root: URL, against reference: Reference) throws -> UInt64 {
+        let manager = try LedgerManager(rootDirectory: root, configuration: LedgerFixtures.configuration())
+        defer { manager.close() }
+        guard manager.ledgerExists(id: "conformance") else { return 0 }
+        let ledger = try manager.openLedger(id: "conformance")
+        let height = ledger.height
+        #expect(height >= 1 && height <= UInt64(reference.blockBytes.count))
+        guard height >= 1 else { return height }
+        for number in 0..<height {
+            #expect(
+                try ledger.blockStore.blockBytes(number: number) == reference.blockBytes[Int(number)],
+                "block \(number)"
+            )
+        }
+        #expect(ledger.blockStore.height == height, "no unindexed block left after recovery")
+        #expect(try ledger.stateFingerprint() == reference.fingerprints[Int(height) - 1], "state at height \(height)")
+        #expect(try Self.txIndexRows(ledger) == reference.txIndexRows[Int(height) - 1], "tx index at height \(height)")
+        return height
+    }
+
+    static func launch(_ bench: URL, ledgerRoot: URL) throws -> Process {
+        let conformance = try #require(Conformance.directory)
+        let process = Process()
+        process.executableURL = bench
+        process.arguments = [
+            "replay",
+            "--genesis", conformance.appendingPathComponent("genesis.block").path,
+            "--blocks", conformance.appendingPathComponent("orderer").path,
+            "--reference", conformance.appendingPathComponent("peer0.org1").path,
+            "--ledger", ledgerRoot.path,
+            "--out", "/dev/null",
+            // A process kill loses nothing the kernel already has; fsync only matters for power loss.
+            "--no-sync",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func killedReplaysRecoverToTheCleanState() async throws {
+        let bench = try #require(BuiltProducts.executable("bench"))
+        let kills = Int(ProcessInfo.processInfo.environment["LEDGER_CRASH_KILLS"] ?? "") ?? 20
+        let scratch = try TemporaryDirectory("crash")
+        defer { scratch.remove() }
+        let reference = try await Self.reference(TemporaryDirectory("crash-clean"))
+
+        // How long one full child run takes, so kills land anywhere in it.
+        let timingRoot = scratch.appending("timing")
+        let clock = ContinuousClock()
+        let started = clock.now
+        let timing = try Self.launch(bench, ledgerRoot: timingRoot)
+        timing.waitUntilExit()
+        #expect(timing.terminationStatus == 0)
+        let fullRun = clock.now - started
+        #expect(try Self.verify(timingRoot, against: reference) == 30)
+        let window = max(
+            Int(fullRun.components.seconds * 1000 + fullRun.components.attoseconds / 1_000_000_000_000_000),
+            20
+        )
+
+        var generator = SystemRandomNumberGenerator()
+        var round = 0
+        var root = scratch.appending("run-\(round)")
+        var killed = 0
+        var completed = 0
+        var heightsSeen: Set<UInt64> = []
+        var height: UInt64 = 0
+        while killed < kills {
+            let process = try Self.launch(bench, ledgerRoot: root)
+            // Aim inside what is left of the run: start-up and recovery, then the remaining blocks.
+            let remaining = max(window * Int(31 - height) / 31, 15)
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...remaining, using: &generator)))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killed += 1
+            }
+            process.waitUntilExit()
+            height = try Self.verify(root, against: reference)
+            heightsSeen.insert(height)
+            if height == 30 {
+                // This chain is complete: start another from scratch.
+                completed += 1
+                round += 1
+                root = scratch.appending("run-\(round)")
+                height = 0
+            }
+        }
+        // Finish the last chain without a kill: the result must be the clean chain.
+        let last = try Self.launch(bench, ledgerRoot: root)
+        last.waitUntilExit()
+        #expect(last.terminationStatus == 0)
+        #expect(try Self.verify(root, against: reference) == 30)
+        #expect(heightsSeen.count > 1, "kills should land at different heights (saw \(heightsSeen.sorted()))")
+    }
+}

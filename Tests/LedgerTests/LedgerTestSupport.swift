@@ -1,0 +1,53 @@
+import Foundation
+import Ledger
+import TestSupport
+import Wire
+
+/// Helpers shared by the ledger tests.
+enum LedgerFixtures {
+    /// Configuration for fast tests: small files, compression on, no fsync (crash safety is tested separately).
+    static func configuration(
+        maxFileSize: Int64 = 64 << 20,
+        blockToLive: any BlockToLivePolicy = CollectionConfigBlockToLivePolicy(),
+        purgeInterval: UInt64 = 100
+    ) -> LedgerConfiguration {
+        LedgerConfiguration(
+            blockStore: BlockStoreConfiguration(maxFileSize: maxFileSize, compress: true, syncWrites: false),
+            blockToLivePolicy: blockToLive,
+            purgeInterval: purgeInterval,
+            synchronousDatabase: false
+        )
+    }
+
+    /// A ledger in `directory` holding the test genesis block.
+    static func ledger(
+        in directory: TemporaryDirectory,
+        configuration: LedgerConfiguration = configuration()
+    ) throws -> (LedgerManager, PeerLedger) {
+        let manager = try LedgerManager(rootDirectory: directory.url, configuration: configuration)
+        let ledger = try manager.createLedger(genesisBlock: TestBlocks.genesis())
+        return (manager, ledger)
+    }
+
+    /// Commits `envelopes` as the next block with every tx VALID before MVCC; returns the final codes.
+    @discardableResult
+    static func commit(
+        _ ledger: PeerLedger,
+        _ envelopes: [Data],
+        privateData: [TxPrivateData] = [],
+        missing: [MissingPrivateData] = []
+    ) throws -> [Protos_TxValidationCode] {
+        let previous = try ledger.block(number: ledger.height - 1)
+        let block = TestBlocks.block(ledger.height, previous: previous, envelopes)
+        return try ledger.commit(
+            block,
+            validationCodes: Array(repeating: .valid, count: envelopes.count),
+            privateData: privateData,
+            missingPrivateData: missing
+        ).validationCodes
+    }
+
+    static func tx(_ id: String, _ namespaces: Rwset_NsReadWriteSet...) -> Data {
+        TestBlocks.endorserTransaction(txID: id, namespaces)
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Ledger
+import SwiftProtobuf
+import TestSupport
+import Testing
+import Wire
+
+/// Ports of update_batch_bytes_test.go: the bytes the commit hash covers.
+@Suite("Commit hash input (update batch bytes)")
+struct UpdateBatchBytesTests {
+    static func write(_ value: String?, _ block: UInt64, _ tx: UInt64) -> PendingWrite {
+        PendingWrite(
+            value: value.map { Data($0.utf8) },
+            metadata: nil,
+            version: Height(blockNumber: block, txNumber: tx)
+        )
+    }
+
+    @Test func versionBytes() {
+        #expect(Height(blockNumber: 0, txNumber: 0).versionBytes == Data([0, 0]))
+        #expect(Height(blockNumber: 10, txNumber: 0).versionBytes == Data([0x01, 0x0a, 0x00]))
+        #expect(Height(blockNumber: 300, txNumber: 7).versionBytes == Data([0x02, 0x01, 0x2c, 0x01, 0x07]))
+        #expect(
+            Height(blockNumber: UInt64.max, txNumber: 1).versionBytes
+                == Data([8] + Array(repeating: 0xff, count: 8) + [1, 1])
+        )
+    }
+
+    @Test func onlyPublicWrites() throws {
+        var batch = UpdateBatch()
+        batch.publicWrites["ns2"] = [Data("b".utf8): Self.write("vb", 5, 1), Data("a".utf8): Self.write(nil, 5, 2)]
+        batch.publicWrites["ns1"] = [Data("key".utf8): Self.write("v", 5, 0), Data("empty".utf8): Self.write("", 5, 3)]
+        let updates = try Txmgr_Updates(serializedBytes: try batch.commitHashBytes())
+        let rows = updates.kvwrites.map {
+            (
+                $0.namespace, $0.collection, String(decoding: $0.key, as: UTF8.self), $0.isDelete,
+                String(decoding: $0.value, as: UTF8.self)
+            )
+        }
+        #expect(rows.map(\.0) == ["ns1", "", "ns2", ""])
+        #expect(rows.map(\.2) == ["empty", "key", "a", "b"])
+        #expect(rows.map(\.3) == [true, false, true, false])  // empty value ⇒ delete
+        #expect(rows.map(\.4) == ["", "v", "", "vb"])
+        #expect(updates.kvwrites[1].versionBytes == Data([1, 5, 0]))
+        #expect(updates.kvwrites.allSatisfy { $0.collection.isEmpty })
+    }
+
+    @Test func publicWritesAndCollections() throws {
+        var batch = UpdateBatch()
+        let h1 = Digest.sha256(Data("k1".utf8))
+        let h2 = Digest.sha256(Data("k2".utf8))
+        batch.publicWrites["ns1"] = [Data("pub".utf8): Self.write("v", 3, 0)]
+        batch.hashedWrites["ns1"] = [
+            "collB": [h1: Self.write("vh", 3, 1)],
+            "collA": [h2: Self.write("vh2", 3, 0), h1: Self.write(nil, 3, 2)],
+        ]
+        batch.hashedWrites["ns0"] = ["c": [h1: Self.write("x", 3, 4)]]
+        batch.privateWrites["ns1"] = ["collA": [Data("k1".utf8): Self.write("never hashed", 3, 0)]]
+        let updates = try Txmgr_Updates(serializedBytes: try batch.commitHashBytes())
+        let rows = updates.kvwrites.map { ($0.namespace, $0.collection, $0.key) }
+        let sortedA = [h1, h2].sorted { $0.lexicographicallyPrecedes($1) }
+        #expect(rows.count == 5)
+        // ns0 has no public writes: its first collection entry carries the namespace.
+        #expect(rows[0] == ("ns0", "c", h1))
+        #expect(rows[1] == ("ns1", "", Data("pub".utf8)))
+        #expect(rows[2] == ("", "collA", sortedA[0]))
+        #expect(rows[3] == ("", "", sortedA[1]))
+        #expect(rows[4] == ("", "collB", h1))
+        let delete = try #require(updates.kvwrites.first { $0.key == h1 && $0.isDelete })
+        #expect(delete.value.isEmpty)
+    }
+
+    @Test func onlyChannelConfig() throws {
+        var batch = UpdateBatch()
+        batch.publicWrites[""] = [Data("CHANNEL_CONFIG_ENV_BYTES".utf8): Self.write("config", 0, 0)]
+        #expect(try batch.commitHashBytes().isEmpty)
+    }
+
+    /// The commit hash formula over a block with nothing valid: SHA-256(varint(n) ‖ filter ‖ ∅ ‖ previous).
+    @Test func commitHashOfABlockWithNoValidTransactions() throws {
+        let directory = try TemporaryDirectory("commit-hash")
+        defer { directory.remove() }
+        let (_, ledger) = try LedgerFixtures.ledger(in: directory)
+        let tx = LedgerFixtures.tx("bad", TestBlocks.namespace("cc", writes: [TestBlocks.write("k", "v")]))
+        let block1 = TestBlocks.block(1, previous: try ledger.block(number: 0), [tx, tx])
+        let committed1 = try ledger.commit(block1, validationCodes: [.endorsementPolicyFailure, .invalidChaincode])
+        let expected1 = Digest.sha256(Data([2, 10, 25]))  // no previous hash for block 1
+        #expect(committed1.commitHash == expected1)
+        let block2 = TestBlocks.block(2, previous: committed1.block, [tx])
+        let committed2 = try ledger.commit(block2, validationCodes: [.badPayload])
+        #expect(committed2.commitHash == Digest.sha256(Data([1, 2]) + expected1))
+        var metadata = Common_Metadata()
+        metadata.value = committed2.commitHash!
+        #expect(committed2.block.metadata.metadata[4] == (try metadata.serializedBytes()))
+        #expect(try ledger.block(number: 0)?.metadata.metadata[4].isEmpty == true)
+    }
+}
