@@ -98,12 +98,14 @@ let layers: [Module] = [
     Module("MSP", layer: 2, uses: ["Wire", "COpenSSL"], external: [protobuf, logging]),
     // 3: the channel config tree as a Bundle, policies, config-update validation, BundleSource.
     Module("ChannelConfig", layer: 3, uses: ["MSP", "Wire"], external: [protobuf]),
+    // 4: the ledger: block store, state, private data, transaction validation, MVCC and commit.
+    Module("Ledger", layer: 4, uses: ["ChannelConfig", "MSP", "Wire"], external: [protobuf, logging]),
     // 8: tools and the test-support module shared by every test target.
     Module("TestSupport", layer: 8, .testSupport, path: "Tests/TestSupport", uses: ["Wire", "MSP"], external: [protobuf]),
 ]
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
-let testedModules: [String] = ["Wire", "ChannelConfig"]
+let testedModules: [String] = ["Wire", "ChannelConfig", "Ledger"]
 
 // MARK: - Layering check
 
