@@ -98,8 +98,9 @@ let layers: [Module] = [
     Module("MSP", layer: 2, uses: ["Wire", "COpenSSL"], external: [protobuf, logging, yams]),
     // 3: the channel config tree as a Bundle, policies, config-update validation, BundleSource.
     Module("ChannelConfig", layer: 3, uses: ["MSP", "Wire"], external: [protobuf]),
-    // 4: the ledger (block store, state DB, private data store, MVCC and commit, recovery) and the transient store.
-    Module("Ledger", layer: 4, uses: ["Wire"], external: [grdb, protobuf, logging]),
+    // 4: the ledger (block store, state DB, private data store, transaction validation, MVCC and commit,
+    //    recovery) and the transient store.
+    Module("Ledger", layer: 4, uses: ["ChannelConfig", "MSP", "Wire"], external: [grdb, protobuf, logging]),
     Module("TransientStore", layer: 4, uses: ["Wire"], external: [grdb, protobuf]),
     // 8: tools and the test-support module shared by every test target.
     Module("TestSupport", layer: 8, .testSupport, path: "Tests/TestSupport", uses: ["Wire", "MSP"], external: [protobuf]),

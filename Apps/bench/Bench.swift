@@ -20,11 +20,13 @@ struct Replay: AsyncParsableCommand {
             line. The ledger is created from --genesis in a temporary folder, or in --ledger DIR (an existing \
             ledger there is continued from its height, so a killed replay can be resumed).
 
-            Validation is a STAND-IN until the real validator (signatures, endorsement policies) arrives with \
-            the validator module: with --reference DIR, each block's pre-MVCC codes are taken from DIR/N.block \
+            Validation is Fabric's v2.0 validation under the channel config the ledger holds (real X.509 MSPs \
+            from the config, creator and endorsement signatures, chaincode definitions from `_lifecycle` state, \
+            key-level policies, config updates applied), then MVCC and commit, as a Fabric v3 peer does. \
+            Two stand-ins exist for comparing: --reference DIR takes each block's pre-MVCC codes from DIR/N.block \
             (blocks committed by a Fabric peer) with MVCC_READ_CONFLICT and PHANTOM_READ_CONFLICT reset to VALID, \
-            so this ledger's MVCC must reproduce them; without it, only structural checks run (decoding, headers, \
-            tx ids, duplicates) and every well-formed transaction counts as valid.
+            so only this ledger's MVCC and commit are exercised; --structural runs only decoding, header, tx id \
+            and duplicate checks.
             """
     )
 
@@ -43,6 +45,9 @@ struct Replay: AsyncParsableCommand {
     @Option(help: "Stand-in validation: folder of blocks committed by a Fabric peer to take codes from.")
     var reference: String?
 
+    @Flag(help: "Stand-in validation: structural checks only (no signatures or policies).")
+    var structural = false
+
     @Flag(help: "Store blocks uncompressed.")
     var noCompression = false
 
@@ -59,21 +64,36 @@ struct Replay: AsyncParsableCommand {
             self.ledger.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("bench-replay-\(UUID().uuidString)")
         defer { if temporary { try? FileManager.default.removeItem(at: root) } }
-        let validator: any TransactionValidator =
-            self.reference.map { ReferenceFilterValidator(directory: URL(fileURLWithPath: $0)) }
-            ?? StructuralValidator()
         var configuration = LedgerConfiguration()
         configuration.blockStore.compress = !self.noCompression
         configuration.blockStore.syncWrites = !self.noSync
         configuration.synchronousDatabase = !self.noSync
         let output = try Output(path: self.out)
-        let replay = BlockReplay(
-            genesis: genesisBlock,
-            blocksDirectory: URL(fileURLWithPath: self.blocks),
-            ledgerRoot: root,
-            validator: validator,
-            configuration: configuration
-        )
+        let replay: BlockReplay
+        if let reference = self.reference {
+            replay = BlockReplay(
+                genesis: genesisBlock,
+                blocksDirectory: URL(fileURLWithPath: self.blocks),
+                ledgerRoot: root,
+                validator: ReferenceFilterValidator(directory: URL(fileURLWithPath: reference)),
+                configuration: configuration
+            )
+        } else if self.structural {
+            replay = BlockReplay(
+                genesis: genesisBlock,
+                blocksDirectory: URL(fileURLWithPath: self.blocks),
+                ledgerRoot: root,
+                validator: StructuralValidator(),
+                configuration: configuration
+            )
+        } else {
+            replay = BlockReplay(
+                genesis: genesisBlock,
+                blocksDirectory: URL(fileURLWithPath: self.blocks),
+                ledgerRoot: root,
+                configuration: configuration
+            )
+        }
         let summary = try await replay.run { result in output.write(result.jsonLine) }
         output.write(summary.jsonLine)
     }

@@ -23,6 +23,8 @@ public struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
             case validatorFailure
             case invalidArgument
             case closed
+            case validationHalted
+            case stateReadFailed
         }
 
         private let wrapped: Wrapped
@@ -58,6 +60,12 @@ public struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code(.invalidArgument)
         /// The ledger was closed.
         public static let closed = Code(.closed)
+        /// Validation could not complete for the block (a validation plugin is unknown, a chaincode definition
+        /// or validation parameter in state is unreadable, a config transaction could not be applied): the block
+        /// must not be committed, as a Fabric peer stops processing the chain.
+        public static let validationHalted = Code(.validationHalted)
+        /// Reading committed state for validation failed.
+        public static let stateReadFailed = Code(.stateReadFailed)
 
         public var description: String { String(describing: self.wrapped) }
     }
@@ -80,6 +88,11 @@ public struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
         self.cause = cause
         self.file = file
         self.line = line
+    }
+
+    /// Creates an error with `code` and `message`; the location is captured from the caller.
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil, file: String = #fileID, line: Int = #line) {
+        self.init(code: code, message: message, cause: cause, file: file, line: line)
     }
 
     public var description: String {

@@ -84,7 +84,6 @@ struct CrashSafetyTests {
             "replay",
             "--genesis", conformance.appendingPathComponent("genesis.block").path,
             "--blocks", conformance.appendingPathComponent("orderer").path,
-            "--reference", conformance.appendingPathComponent("peer0.org1").path,
             "--ledger", ledgerRoot.path,
             "--out", "/dev/null",
             // A process kill loses nothing the kernel already has; fsync only matters for power loss.

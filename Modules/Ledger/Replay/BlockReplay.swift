@@ -58,14 +58,33 @@ public struct BlockReplay: Sendable {
     public var blocksDirectory: URL
     /// The ledger manager's root directory.
     public var ledgerRoot: URL
-    /// The validator that gives pre-MVCC codes.
-    public var validator: any TransactionValidator
+    /// Makes the validator that gives pre-MVCC codes, for the opened ledger (so a resumed replay validates
+    /// under the ledger's current channel config, not the genesis one).
+    public var makeValidator: @Sendable (PeerLedger) throws -> any TransactionValidator
     /// Storage settings.
     public var configuration: LedgerConfiguration
     /// Where logs go.
     public var logger: Logger
 
-    /// Creates a replay.
+    /// Creates a replay validating with Fabric's rules under the ledger's channel config (real MSPs).
+    public init(
+        genesis: Common_Block,
+        blocksDirectory: URL,
+        ledgerRoot: URL,
+        configuration: LedgerConfiguration = LedgerConfiguration(),
+        logger: Logger = Logger(label: "replay")
+    ) {
+        self.init(
+            genesis: genesis,
+            blocksDirectory: blocksDirectory,
+            ledgerRoot: ledgerRoot,
+            makeValidator: { ledger in try ChannelTransactionValidator(ledger: ledger) },
+            configuration: configuration,
+            logger: logger
+        )
+    }
+
+    /// Creates a replay with a fixed validator (a stand-in, for tools and tests).
     public init(
         genesis: Common_Block,
         blocksDirectory: URL,
@@ -74,10 +93,29 @@ public struct BlockReplay: Sendable {
         configuration: LedgerConfiguration = LedgerConfiguration(),
         logger: Logger = Logger(label: "replay")
     ) {
+        self.init(
+            genesis: genesis,
+            blocksDirectory: blocksDirectory,
+            ledgerRoot: ledgerRoot,
+            makeValidator: { _ in validator },
+            configuration: configuration,
+            logger: logger
+        )
+    }
+
+    /// Creates a replay whose validator is made for the opened ledger.
+    public init(
+        genesis: Common_Block,
+        blocksDirectory: URL,
+        ledgerRoot: URL,
+        makeValidator: @escaping @Sendable (PeerLedger) throws -> any TransactionValidator,
+        configuration: LedgerConfiguration = LedgerConfiguration(),
+        logger: Logger = Logger(label: "replay")
+    ) {
         self.genesis = genesis
         self.blocksDirectory = blocksDirectory
         self.ledgerRoot = ledgerRoot
-        self.validator = validator
+        self.makeValidator = makeValidator
         self.configuration = configuration
         self.logger = logger
     }
@@ -131,10 +169,11 @@ public struct BlockReplay: Sendable {
                 )
             }
         }
+        let validator = try self.makeValidator(ledger)
         for number in try Self.blockNumbers(in: self.blocksDirectory) where number >= ledger.height {
             let url = self.blocksDirectory.appendingPathComponent("\(number).block")
             let block = try Common_Block(serializedBytes: try Data(contentsOf: url))
-            let committed = try await ledger.commit(block, validator: self.validator)
+            let committed = try await ledger.commit(block, validator: validator)
             try record(committed)
         }
         summary.height = ledger.height

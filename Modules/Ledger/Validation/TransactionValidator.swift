@@ -3,7 +3,7 @@ public import Wire
 
 /// What a transaction validator may read from the ledger: committed state (as of the last committed block, no
 /// overlay of the block being validated) and the transaction-id index.
-public protocol ValidationContext: CommittedStateReader {
+public protocol ValidationContext: CommittedStateReader, Sendable {
     /// The number of committed blocks; the block being validated has this number.
     var height: UInt64 { get }
     /// Whether a transaction with `txID` is already on the chain (for DUPLICATE_TXID).

@@ -1,0 +1,144 @@
+import ChannelConfig
+import Foundation
+import MSP
+import SwiftProtobuf
+import Wire
+
+/// A transaction that passed Fabric's message-level checks (`ValidateTransaction`), with what later steps need.
+struct CheckedTransaction: Sendable {
+    var payload: Common_Payload
+    var channelHeader: Common_ChannelHeader
+    var signatureHeader: Common_SignatureHeader
+    var headerType: Common_HeaderType
+}
+
+/// Fabric's `ValidateTransaction`: the message-level checks every transaction gets before dispatch, each
+/// failure mapped to the validation code a Fabric v3 peer gives.
+enum TransactionChecks {
+    typealias Code = Protos_TxValidationCode
+
+    /// Checks `envelope` of channel `channelID` against the channel's MSPs.
+    static func check(
+        _ envelope: Common_Envelope,
+        channelID: String,
+        msps: MSPManager
+    ) -> Result<CheckedTransaction, TxFailure> {
+        guard let payload = try? Common_Payload(serializedBytes: envelope.payload) else {
+            return .failure(TxFailure(.badPayload, "payload does not decode as common.Payload"))
+        }
+        guard payload.hasHeader else { return .failure(TxFailure(.badCommonHeader, "nil header")) }
+        guard let channelHeader = try? Common_ChannelHeader(serializedBytes: payload.header.channelHeader) else {
+            return .failure(TxFailure(.badCommonHeader, "channel header does not decode"))
+        }
+        guard let signatureHeader = try? Common_SignatureHeader(serializedBytes: payload.header.signatureHeader) else {
+            return .failure(TxFailure(.badCommonHeader, "signature header does not decode"))
+        }
+        let headerType: Common_HeaderType
+        switch channelHeader.headerType {
+        case .endorserTransaction?, .configUpdate?, .config?: headerType = channelHeader.headerType!
+        default: return .failure(TxFailure(.badCommonHeader, "invalid header type \(channelHeader.type)"))
+        }
+        guard channelHeader.epoch == 0 else {
+            return .failure(TxFailure(.badCommonHeader, "invalid epoch \(channelHeader.epoch), expected 0"))
+        }
+        guard !signatureHeader.nonce.isEmpty else {
+            return .failure(TxFailure(.badCommonHeader, "invalid nonce specified in the header"))
+        }
+        guard !signatureHeader.creator.isEmpty else {
+            return .failure(TxFailure(.badCommonHeader, "invalid creator specified in the header"))
+        }
+
+        // Creator signature. Fabric looks up the MSPs of the channel named in the header; a transaction naming
+        // another channel finds no MSP that can deserialise its creator.
+        guard channelHeader.channelID == channelID else {
+            return .failure(
+                TxFailure(
+                    .badCreatorSignature,
+                    "transaction is for channel '\(channelHeader.channelID)', not '\(channelID)'"
+                )
+            )
+        }
+        guard !envelope.signature.isEmpty, !envelope.payload.isEmpty else {
+            return .failure(TxFailure(.badCreatorSignature, "envelope has no signature"))
+        }
+        do {
+            let creator = try msps.deserializeIdentity(signatureHeader.creator)
+            try creator.validate()
+            try creator.verify(signature: envelope.signature, over: envelope.payload)
+        } catch {
+            return .failure(TxFailure(.badCreatorSignature, "creator check failed: \(error.message)"))
+        }
+
+        let checked = CheckedTransaction(
+            payload: payload,
+            channelHeader: channelHeader,
+            signatureHeader: signatureHeader,
+            headerType: headerType
+        )
+        switch headerType {
+        case .endorserTransaction:
+            let expected = TxID.compute(nonce: signatureHeader.nonce, creator: signatureHeader.creator)
+            guard channelHeader.txID == expected else {
+                return .failure(
+                    TxFailure(.badProposalTxid, "tx id \(channelHeader.txID) does not match computed \(expected)")
+                )
+            }
+            if let failure = checkEndorserTransaction(payload) { return .failure(failure) }
+            return .success(checked)
+        case .config:
+            guard !payload.data.isEmpty else {
+                return .failure(TxFailure(.invalidConfigTransaction, "config transaction has no data"))
+            }
+            return .success(checked)
+        default:
+            return .failure(TxFailure(.unsupportedTxPayload, "header type \(channelHeader.type) is not validated"))
+        }
+    }
+
+    /// Fabric's `validateEndorserTransaction`: one action, a well-formed action header, and a proposal hash that
+    /// matches what the endorsers signed.
+    private static func checkEndorserTransaction(_ payload: Common_Payload) -> TxFailure? {
+        func invalid(_ message: String) -> TxFailure { TxFailure(.invalidEndorserTransaction, message) }
+        guard let transaction = try? Protos_Transaction(serializedBytes: payload.data) else {
+            return invalid("payload data does not decode as protos.Transaction")
+        }
+        guard transaction.actions.count == 1 else {
+            return invalid("only one action per transaction is supported, tx contains \(transaction.actions.count)")
+        }
+        let action = transaction.actions[0]
+        guard let actionHeader = try? Common_SignatureHeader(serializedBytes: action.header) else {
+            return invalid("action header does not decode")
+        }
+        guard !actionHeader.nonce.isEmpty, !actionHeader.creator.isEmpty else {
+            return invalid("action header has no nonce or creator")
+        }
+        guard let actionPayload = try? Protos_ChaincodeActionPayload(serializedBytes: action.payload),
+            actionPayload.hasAction
+        else {
+            return invalid("action payload does not decode as ChaincodeActionPayload with an action")
+        }
+        guard
+            let responsePayload = try? Protos_ProposalResponsePayload(
+                serializedBytes: actionPayload.action.proposalResponsePayload
+            )
+        else {
+            return invalid("proposal response payload does not decode")
+        }
+        let hash = Digest.sha256(
+            concatenating: [payload.header.channelHeader, action.header, actionPayload.chaincodeProposalPayload]
+        )
+        guard hash == responsePayload.proposalHash else { return invalid("proposal hash does not match") }
+        return nil
+    }
+}
+
+/// A transaction's validation code and why.
+struct TxFailure: Error, Sendable {
+    var code: Protos_TxValidationCode
+    var reason: String
+
+    init(_ code: Protos_TxValidationCode, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+}
