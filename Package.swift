@@ -99,11 +99,17 @@ let layers: [Module] = [
     // 3: the channel config tree as a Bundle, policies, config-update validation, BundleSource.
     Module("ChannelConfig", layer: 3, uses: ["MSP", "Wire"], external: [protobuf]),
     // 8: tools and the test-support module shared by every test target.
+    // NetGen: cryptogen + configtxgen from one YAML profile (MSP folders, genesis block, network.json); a library
+    // so that the apps (bench, peer) can call it directly, with `netgen` as its thin command-line front end.
+    Module("NetGen", layer: 8, path: "Tools/NetGen", uses: ["MSP", "ChannelConfig", "Wire"], external: [yams, protobuf]),
     Module("TestSupport", layer: 8, .testSupport, path: "Tests/TestSupport", uses: ["Wire", "MSP"], external: [protobuf]),
+    // 9: command-line front ends. `netgen` lives under Tools/ but sits a row above its library, since a module
+    // may only use lower layers.
+    Module("netgen", layer: 9, .executable, path: "Tools/netgen", uses: ["NetGen"], external: [argumentParser]),
 ]
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
-let testedModules: [String] = ["Wire", "MSP", "ChannelConfig"]
+let testedModules: [String] = ["Wire", "MSP", "ChannelConfig", "NetGen"]
 
 // MARK: - Layering check
 
