@@ -268,12 +268,44 @@ struct GenesisTests {
             for org in ["Org1MSP", "Org2MSP"] {
                 #expect(application.groups[org]?.policies == realApplication.groups[org]?.policies)
             }
+            // The MSP configs carry the same fields as configtxgen's, certificates aside.
+            func mspShape(_ group: Common_ConfigGroup?) throws -> Msp_FabricMSPConfig {
+                let value = try #require(group?.values["MSP"])
+                var config = try Msp_FabricMSPConfig(serializedBytes: Msp_MSPConfig(serializedBytes: value.value).config)
+                config.rootCerts = config.rootCerts.map { _ in Data() }
+                config.tlsRootCerts = config.tlsRootCerts.map { _ in Data() }
+                for keyPath in [
+                    \Msp_FabricNodeOUs.clientOuIdentifier, \.peerOuIdentifier, \.adminOuIdentifier, \.ordererOuIdentifier,
+                ] {
+                    config.fabricNodeOus[keyPath: keyPath].certificate = Data()
+                }
+                return config
+            }
+            for org in ["Org1MSP", "Org2MSP"] {
+                #expect(try mspShape(application.groups[org]) == mspShape(realApplication.groups[org]), "\(org)")
+            }
             let (orderer, realOrderer) = (try #require(ours.groups["Orderer"]), try #require(real.groups["Orderer"]))
             for key in ["BatchSize", "BatchTimeout", "Capabilities", "ChannelRestrictions"] {
                 #expect(orderer.values[key] == realOrderer.values[key], "\(key)")
             }
             #expect(orderer.policies == realOrderer.policies)
+            #expect(try mspShape(orderer.groups["OrdererOrg"]) == mspShape(realOrderer.groups["OrdererOrg"]))
             #expect(orderer.groups["OrdererOrg"]?.values["Endpoints"] == realOrderer.groups["OrdererOrg"]?.values["Endpoints"])
+
+            // configtxgen stores the consenter certificates as the PEM files' bytes, as we do; options match.
+            func raft(_ group: Common_ConfigGroup) throws -> Etcdraft_ConfigMetadata {
+                let value = try #require(group.values["ConsensusType"])
+                return try Etcdraft_ConfigMetadata(serializedBytes: Orderer_ConsensusType(serializedBytes: value.value).metadata)
+            }
+            let realRaft = try raft(realOrderer)
+            let serverCertificate = try Conformance.data(
+                "crypto-config/ordererOrganizations/example.com/orderers/orderer.example.com/tls/server.crt"
+            )
+            #expect(realRaft.consenters.map(\.serverTlsCert) == [serverCertificate])
+            #expect(realRaft.consenters.map(\.clientTlsCert) == [serverCertificate])
+            let ourRaft = try raft(orderer)
+            #expect(ourRaft.options == realRaft.options)
+            #expect(ourRaft.consenters.count == 1)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NetGen
+import TestSupport
 import Testing
 
 /// The YAML profile: defaults, the example, and errors that name the key, the line and the reason.
@@ -231,5 +232,18 @@ struct ProfileTests {
         }
         #expect(error.code == .io)
         #expect(error.message.contains("/nonexistent/profile.yaml"))
+    }
+
+    @Test("a profile file's errors start with its path and line, as a compiler's do")
+    func fileErrors() throws {
+        try withTemporaryDirectory(prefix: "netgen-test") { directory in
+            let url = directory.appendingPathComponent("profile.yaml")
+            try Data("channel: c\nbatch:\n  timeout: 2\n".utf8).write(to: url)
+            let error = try #require(throws: NetGenError.self) { try NetworkProfile.load(from: url) }
+            #expect(error.profilePath == url.path && error.line == 3 && error.key == "batch.timeout")
+            #expect(error.description.hasPrefix("\(url.path):3: key 'batch.timeout': '2' is not a duration"))
+            try Data("channel: mychannel\norgs: 1\n".utf8).write(to: url)
+            #expect(try NetworkProfile.load(from: url).peerOrganizations.count == 1)
+        }
     }
 }

@@ -32,6 +32,8 @@ public struct NetGenError: Error, Hashable, Sendable, CustomStringConvertible {
     public var key: String?
     /// The line of the YAML profile the key is on (1-based), when known.
     public var line: Int?
+    /// The profile file, when the profile was read from one.
+    public var profilePath: String?
     /// The underlying error, if any.
     public var cause: (any Error)?
     /// Where the error was raised.
@@ -63,10 +65,14 @@ public struct NetGenError: Error, Hashable, Sendable, CustomStringConvertible {
         NetGenError(.badProfile, message, key: key, file: file, sourceLine: line)
     }
 
-    /// The message as a person reads it: `profile key 'batch.timeout' (line 7): …`.
+    /// The message as a person reads it: `profile.yaml:7: key 'batch.timeout': …` for a file, `profile key
+    /// 'batch.timeout' (line 7): …` for YAML text.
     public var description: String {
         var text = ""
-        if let key = self.key {
+        if let path = self.profilePath {
+            text += self.line.map { "\(path):\($0): " } ?? "\(path): "
+            if let key = self.key { text += "key '\(key)': " }
+        } else if let key = self.key {
             text += "profile key '\(key)'"
             if let line = self.line { text += " (line \(line))" }
             text += ": "

@@ -14,10 +14,13 @@ struct NetgenCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "The YAML profile to generate from.")
+    @Option(name: .long, help: ArgumentHelp("The YAML profile to generate from.", valueName: "file"))
     var profile: String?
 
-    @Option(name: .long, help: "The output directory (created if missing; must be empty unless --force).")
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The output directory (created if missing; must be empty unless --force).", valueName: "dir")
+    )
     var out: String?
 
     @Flag(name: .long, help: "Replace an earlier netgen output in a non-empty output directory.")

@@ -19,11 +19,14 @@ extension NetworkProfile {
 
     /// Reads and parses the profile file at `url`.
     public static func load(from url: URL) throws(NetGenError) -> NetworkProfile {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw NetGenError(.io, "the profile \(url.path) does not exist")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw NetGenError(.io, "could not read the profile \(url.path)", cause: error)
+            throw NetGenError(.io, "could not read the profile \(url.path): \(error.localizedDescription)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw NetGenError(.badProfile, "the profile \(url.path) is not UTF-8 text")
@@ -32,7 +35,7 @@ extension NetworkProfile {
             return try Self.parse(yaml: text)
         } catch {
             var located = error
-            located.message += " [in \(url.path)]"
+            located.profilePath = url.path
             throw located
         }
     }
