@@ -19,7 +19,10 @@ struct CryptoMaterialTests {
         try Fixtures.withNetwork(Fixtures.conformanceShaped()) { directory, manifest in
             let written = try relativeFilePaths(under: directory.appendingPathComponent(manifest.cryptoConfig))
             #expect(Set(written).subtracting(expected).isEmpty, "extra: \(Set(written).subtracting(expected).sorted())")
-            #expect(Set(expected).subtracting(written).isEmpty, "missing: \(Set(expected).subtracting(written).sorted())")
+            #expect(
+                Set(expected).subtracting(written).isEmpty,
+                "missing: \(Set(expected).subtracting(written).sorted())"
+            )
             // The NodeOUs config.yaml is byte for byte cryptogen's.
             for org in Conformance.organizations {
                 let path = "\(org.folder.dropFirst("crypto-config/".count))/msp/config.yaml"
@@ -31,7 +34,12 @@ struct CryptoMaterialTests {
 
     @Test("the layout of a larger network follows cryptogen's naming for every node and user")
     func layoutOfLargerNetwork() throws {
-        var profile = NetworkProfile(channelID: "big", organizations: 3, peersPerOrganization: 3, usersPerOrganization: 2)
+        var profile = NetworkProfile(
+            channelID: "big",
+            organizations: 3,
+            peersPerOrganization: 3,
+            usersPerOrganization: 2
+        )
         profile.ordererOrganization.orderers = (0..<3).map(NetworkProfile.Orderer.numbered)
         try Fixtures.withNetwork(profile) { directory, manifest in
             let files = Set(try relativeFilePaths(under: directory))
@@ -63,7 +71,11 @@ struct CryptoMaterialTests {
                     #expect(files.contains("\(base)/users/\(user.name)/msp/signcerts/\(user.name)-cert.pem"))
                 }
             }
-            #expect(manifest.peerOrganizations.map { $0.users.map(\.name) }[2] == ["User1@org3.example.com", "User2@org3.example.com"])
+            #expect(
+                manifest.peerOrganizations.map { $0.users.map(\.name) }[2] == [
+                    "User1@org3.example.com", "User2@org3.example.com",
+                ]
+            )
             #expect(manifest.ordererOrganization.orderers.map(\.name) == ["orderer", "orderer2", "orderer3"])
             // Org files 7, 8 per node or user: peer orgs 3 peers + Admin + 2 users, the orderer org 3 nodes + Admin.
             #expect(files.count == 3 * (7 + 3 * 8 + 3 * 8) + (7 + 3 * 8 + 8) + 2)
@@ -85,16 +97,25 @@ struct CryptoMaterialTests {
             #expect((attributes[.posixPermissions] as? Int) == 0o600)
             let privateKey = try PrivateKey(pemEncoded: Data(key.utf8))
             #expect(privateKey.algorithm == .ecdsa(.p256))
-            let signing = try Certificate(pemEncoded: Data(contentsOf: NetworkManifest.url(peer.signingCertificate, in: directory)))
+            let signing = try Certificate(
+                pemEncoded: Data(contentsOf: NetworkManifest.url(peer.signingCertificate, in: directory))
+            )
             #expect(signing.publicKey.matches(privateKey.publicKey))
             #expect(signing.organizationalUnits == ["peer"])
             #expect(signing.commonName == "peer0.org1.example.com")
 
-            let tlsText = try String(contentsOf: NetworkManifest.url(peer.tlsCertificate, in: directory), encoding: .utf8)
+            let tlsText = try String(
+                contentsOf: NetworkManifest.url(peer.tlsCertificate, in: directory),
+                encoding: .utf8
+            )
             let tls = try Certificate(pemEncoded: Data(tlsText.utf8))
             #expect(tls.commonName == "peer0.org1.example.com" && tls.hasSubjectAlternativeName)
             let text = try Self.openSSLText(tlsText)
-            #expect(text.contains("DNS:peer0.org1.example.com, DNS:peer0, DNS:localhost, DNS:peer0.example.net, IP Address:127.0.0.1"))
+            #expect(
+                text.contains(
+                    "DNS:peer0.org1.example.com, DNS:peer0, DNS:localhost, DNS:peer0.example.net, IP Address:127.0.0.1"
+                )
+            )
             let tlsKey = try PrivateKey(pemEncoded: Data(contentsOf: NetworkManifest.url(peer.tlsKey, in: directory)))
             #expect(tls.publicKey.matches(tlsKey.publicKey))
 
@@ -102,11 +123,17 @@ struct CryptoMaterialTests {
             let ordererText = try Self.openSSLText(
                 String(contentsOf: NetworkManifest.url(orderer.tlsCertificate, in: directory), encoding: .utf8)
             )
-            #expect(ordererText.contains("DNS:orderer.example.com, DNS:orderer, DNS:localhost, IP Address:127.0.0.1, IP Address:10.1.2.3"))
+            #expect(
+                ordererText.contains(
+                    "DNS:orderer.example.com, DNS:orderer, DNS:localhost, IP Address:127.0.0.1, IP Address:10.1.2.3"
+                )
+            )
 
             let user = manifest.peerOrganizations[0].users[0]
             #expect(user.tlsCertificate.hasSuffix("tls/client.crt"))
-            let userTLS = try Certificate(pemEncoded: Data(contentsOf: NetworkManifest.url(user.tlsCertificate, in: directory)))
+            let userTLS = try Certificate(
+                pemEncoded: Data(contentsOf: NetworkManifest.url(user.tlsCertificate, in: directory))
+            )
             #expect(!userTLS.hasSubjectAlternativeName)
         }
     }
@@ -129,19 +156,31 @@ struct CryptoMaterialTests {
         return String(decoding: data, as: UTF8.self)
     }
 
-    @Test("every org MSP folder loads and enforces NodeOUs; each MSP gives its members their roles and refuses the other org's")
+    @Test(
+        "every org MSP folder loads and enforces NodeOUs; each MSP gives its members their roles and refuses the other org's"
+    )
     func rolesPerOrganization() throws {
         try Fixtures.withNetwork { directory, manifest in
             let orgs = manifest.organizations
             let msps = try orgs.map { org in
-                try X509MSP(config: MSPFolder.load(from: NetworkManifest.url(org.mspDirectory, in: directory), mspID: org.mspID), version: .v3_0)
+                try X509MSP(
+                    config: MSPFolder.load(
+                        from: NetworkManifest.url(org.mspDirectory, in: directory),
+                        mspID: org.mspID
+                    ),
+                    version: .v3_0
+                )
             }
             for (org, msp) in zip(orgs, msps) {
                 #expect(msp.nodeOUsEnforced, "\(org.mspID)")
                 #expect(msp.tlsRootCertificates.count == 1)
                 for member in Fixtures.members(of: org) {
-                    let certificate = try Data(contentsOf: NetworkManifest.url(member.signingCertificate, in: directory))
-                    let identity = try msp.deserializeIdentity(OrganizationPKI.serializedIdentity(mspID: org.mspID, pem: certificate))
+                    let certificate = try Data(
+                        contentsOf: NetworkManifest.url(member.signingCertificate, in: directory)
+                    )
+                    let identity = try msp.deserializeIdentity(
+                        OrganizationPKI.serializedIdentity(mspID: org.mspID, pem: certificate)
+                    )
                     try msp.validate(identity)
                     let role = Fixtures.mspRole(member.role)
                     try msp.satisfiesPrincipal(identity, Fixtures.role(org.mspID, role))
@@ -159,7 +198,9 @@ struct CryptoMaterialTests {
                             )
                         }
                         #expect(throws: MSPError(.unknownMSP, "")) {
-                            try otherMSP.deserializeIdentity(OrganizationPKI.serializedIdentity(mspID: org.mspID, pem: certificate))
+                            try otherMSP.deserializeIdentity(
+                                OrganizationPKI.serializedIdentity(mspID: org.mspID, pem: certificate)
+                            )
                         }
                     }
                 }
@@ -181,7 +222,9 @@ struct CryptoMaterialTests {
                     let identity = try bundle.mspManager.deserializeIdentity(signer.serialized)
                     try identity.validate()
                     try identity.verify(signature: signature, over: message)
-                    #expect(throws: MSPError.self) { try identity.verify(signature: signature, over: message + Data([0])) }
+                    #expect(throws: MSPError.self) {
+                        try identity.verify(signature: signature, over: message + Data([0]))
+                    }
                     count += 1
                 }
             }
@@ -198,7 +241,9 @@ struct CryptoMaterialTests {
             #expect(manifest.intermediateCA)
             for org in manifest.organizations {
                 let intermediate = try #require(org.intermediateCACertificate)
-                let ica = try Certificate(pemEncoded: Data(contentsOf: NetworkManifest.url(intermediate, in: directory)))
+                let ica = try Certificate(
+                    pemEncoded: Data(contentsOf: NetworkManifest.url(intermediate, in: directory))
+                )
                 #expect(ica.isCA && ica.commonName == "ica.\(org.domain)")
                 let msp = try manifest.msp(of: org, directory: directory)
                 #expect(msp.intermediateCertificates.count == 1)
@@ -209,7 +254,9 @@ struct CryptoMaterialTests {
                 #expect(config.contains("Certificate: intermediatecerts/ica.\(org.domain)-cert.pem"))
                 for member in Fixtures.members(of: org) {
                     let signer = try manifest.signingIdentity(of: member, in: org, directory: directory)
-                    let certificate = try Certificate(pemEncoded: Data(contentsOf: NetworkManifest.url(member.signingCertificate, in: directory)))
+                    let certificate = try Certificate(
+                        pemEncoded: Data(contentsOf: NetworkManifest.url(member.signingCertificate, in: directory))
+                    )
                     #expect(certificate.authorityKeyIdentifier == ica.subjectKeyIdentifier)
                     let identity = try msp.deserializeIdentity(signer.serialized)
                     try msp.validate(identity)
@@ -220,7 +267,10 @@ struct CryptoMaterialTests {
             try bundle.checkPeerSupport()
             let message = Data("endorse".utf8)
             let endorsements = try manifest.peerOrganizations.map { org in
-                try Fixtures.signed(message, by: manifest.signingIdentity(of: org.peers[0].identity, in: org, directory: directory))
+                try Fixtures.signed(
+                    message,
+                    by: manifest.signingIdentity(of: org.peers[0].identity, in: org, directory: directory)
+                )
             }
             try bundle.policyManager.evaluate(ChannelBundle.PolicyPath.applicationEndorsement, signedData: endorsements)
         }
@@ -238,13 +288,19 @@ struct CryptoMaterialTests {
                 let msp = try manifest.msp(of: org, directory: directory)
                 #expect(!msp.nodeOUsEnforced)
                 let admin = try manifest.signingIdentity(of: org.admin, in: org, directory: directory)
-                try msp.satisfiesPrincipal(try msp.deserializeIdentity(admin.serialized), Fixtures.role(org.mspID, .admin))
+                try msp.satisfiesPrincipal(
+                    try msp.deserializeIdentity(admin.serialized),
+                    Fixtures.role(org.mspID, .admin)
+                )
                 #expect(admin.organizationalUnits.isEmpty)
             }
             let bundle = try Fixtures.bundle(directory, manifest)
             let message = Data("m".utf8)
             let peers = try manifest.peerOrganizations.map { org in
-                try Fixtures.signed(message, by: manifest.signingIdentity(of: org.peers[0].identity, in: org, directory: directory))
+                try Fixtures.signed(
+                    message,
+                    by: manifest.signingIdentity(of: org.peers[0].identity, in: org, directory: directory)
+                )
             }
             try bundle.policyManager.evaluate(ChannelBundle.PolicyPath.applicationEndorsement, signedData: peers)
             try bundle.policyManager.evaluate(ChannelBundle.PolicyPath.applicationWriters, signedData: [peers[0]])

@@ -17,7 +17,12 @@ struct GenesisTests {
         profile.peerOrganizations[2].anchorPeers = []
         profile.ordererOrganization.orderers = (0..<2).map(NetworkProfile.Orderer.numbered)
         profile.ordererOrganization.orderers[1].clusterEndpoint = .init(host: "127.0.0.1", port: 7155)
-        profile.batch = NetworkProfile.Batch(timeout: "750ms", maxMessageCount: 25, absoluteMaxBytes: 4 << 20, preferredMaxBytes: 1 << 20)
+        profile.batch = NetworkProfile.Batch(
+            timeout: "750ms",
+            maxMessageCount: 25,
+            absoluteMaxBytes: 4 << 20,
+            preferredMaxBytes: 1 << 20
+        )
         try Fixtures.withNetwork(profile) { directory, manifest in
             let bundle = try Fixtures.bundle(directory, manifest)
             try bundle.checkPeerSupport()
@@ -38,16 +43,24 @@ struct GenesisTests {
             #expect(anchors("Org1MSP") == ["127.0.0.1:7051"])
             #expect(anchors("Org2MSP") == ["127.0.0.1:8151", "127.0.0.1:8051"])
             #expect(anchors("Org3MSP").isEmpty)
-            #expect(manifest.peerOrganizations.map(\.anchorPeers) == [["127.0.0.1:7051"], ["127.0.0.1:8151", "127.0.0.1:8051"], []])
+            #expect(
+                manifest.peerOrganizations.map(\.anchorPeers) == [
+                    ["127.0.0.1:7051"], ["127.0.0.1:8151", "127.0.0.1:8051"], [],
+                ]
+            )
 
             let orderer = try #require(bundle.orderer)
             #expect(orderer.organizations["OrdererOrg"]?.mspID == "OrdererMSP")
             #expect(orderer.organizations["OrdererOrg"]?.endpoints == ["127.0.0.1:7050", "127.0.0.1:7150"])
             #expect(bundle.ordererEndpoints.map(\.address) == ["127.0.0.1:7050", "127.0.0.1:7150"])
             let tlsCA = try Certificate(
-                pemEncoded: Data(contentsOf: NetworkManifest.url(manifest.ordererOrganization.tlsCACertificate, in: directory))
+                pemEncoded: Data(
+                    contentsOf: NetworkManifest.url(manifest.ordererOrganization.tlsCACertificate, in: directory)
+                )
             )
-            #expect(bundle.ordererEndpoints.allSatisfy { $0.tlsRootCAs == [tlsCA.der] && $0.organization == "OrdererMSP" })
+            #expect(
+                bundle.ordererEndpoints.allSatisfy { $0.tlsRootCAs == [tlsCA.der] && $0.organization == "OrdererMSP" }
+            )
             #expect(orderer.batchSize.maxMessageCount == 25)
             #expect(orderer.batchSize.absoluteMaxBytes == 4 << 20)
             #expect(orderer.batchSize.preferredMaxBytes == 1 << 20)
@@ -75,7 +88,8 @@ struct GenesisTests {
             let implicit: [(String, String, Common_ImplicitMetaPolicy.Rule, String)] = [
                 ("", "Readers", .any, "Readers"), ("", "Writers", .any, "Writers"), ("", "Admins", .majority, "Admins"),
                 ("Application", "Readers", .any, "Readers"), ("Application", "Writers", .any, "Writers"),
-                ("Application", "Admins", .majority, "Admins"), ("Application", "Endorsement", .majority, "Endorsement"),
+                ("Application", "Admins", .majority, "Admins"),
+                ("Application", "Endorsement", .majority, "Endorsement"),
                 ("Application", "LifecycleEndorsement", .majority, "Endorsement"),
                 ("Orderer", "Readers", .any, "Readers"), ("Orderer", "Writers", .any, "Writers"),
                 ("Orderer", "Admins", .majority, "Admins"), ("Orderer", "BlockValidation", .any, "Writers"),
@@ -106,7 +120,8 @@ struct GenesisTests {
             }
             let ordererGroup = try #require(root.groups["Orderer"]?.groups["OrdererOrg"])
             for (name, rule) in [
-                "Readers": "OR('OrdererMSP.member')", "Writers": "OR('OrdererMSP.member')", "Admins": "OR('OrdererMSP.admin')",
+                "Readers": "OR('OrdererMSP.member')", "Writers": "OR('OrdererMSP.member')",
+                "Admins": "OR('OrdererMSP.admin')",
             ] {
                 #expect(ordererGroup.policies[name]?.policy.value == (try PolicyDSL.parse(rule).serializedBytes()))
             }
@@ -160,7 +175,11 @@ struct GenesisTests {
             let genesis = try Fixtures.genesis(directory, manifest)
             let bundle = try Fixtures.bundle(directory, manifest)
             let ordererOrg = manifest.ordererOrganization
-            let orderer = try manifest.signingIdentity(of: ordererOrg.orderers[0].identity, in: ordererOrg, directory: directory)
+            let orderer = try manifest.signingIdentity(
+                of: ordererOrg.orderers[0].identity,
+                in: ordererOrg,
+                directory: directory
+            )
             let org1 = manifest.peerOrganizations[0]
             let client = try manifest.signingIdentity(of: org1.users[0], in: org1, directory: directory)
             let peer = try manifest.signingIdentity(of: org1.peers[0].identity, in: org1, directory: directory)
@@ -175,14 +194,24 @@ struct GenesisTests {
                 endorsers: [signer(peer)]
             )
             let genesisHash = genesis.header.hash
-            var block = BlockBuilder.block(number: 1, previousHash: genesisHash, envelopes: [try envelope.serializedBytes()])
+            var block = BlockBuilder.block(
+                number: 1,
+                previousHash: genesisHash,
+                envelopes: [try envelope.serializedBytes()]
+            )
             try BlockBuilder.sign(&block, lastConfig: 0, signer: signer(orderer))
             let verifier = BlockVerifier(bundle: bundle)
             try verifier.verify(block, previous: (0, genesisHash))
 
-            var forged = BlockBuilder.block(number: 1, previousHash: genesisHash, envelopes: [try envelope.serializedBytes()])
+            var forged = BlockBuilder.block(
+                number: 1,
+                previousHash: genesisHash,
+                envelopes: [try envelope.serializedBytes()]
+            )
             try BlockBuilder.sign(&forged, lastConfig: 0, signer: signer(peer))
-            #expect(throws: ChannelConfigError(.badBlockSignature, "")) { try verifier.verify(forged, previous: (0, genesisHash)) }
+            #expect(throws: ChannelConfigError(.badBlockSignature, "")) {
+                try verifier.verify(forged, previous: (0, genesisHash))
+            }
         }
     }
 
@@ -210,7 +239,9 @@ struct GenesisTests {
             #expect(transaction.channelHeader.channelID == "mychannel")
             #expect(transaction.channelHeader.version == 1)
             #expect(transaction.channelHeader.timestamp.seconds == 1_750_000_000)
-            let signatureHeader = try Common_SignatureHeader(serializedBytes: transaction.payload.header.signatureHeader)
+            let signatureHeader = try Common_SignatureHeader(
+                serializedBytes: transaction.payload.header.signatureHeader
+            )
             #expect(signatureHeader.creator.isEmpty && signatureHeader.nonce.count == 24)
             #expect(transaction.channelHeader.txID == TxID.compute(nonce: signatureHeader.nonce, creator: Data()))
             let envelope = try Common_Envelope(serializedBytes: block.data.data[0])
@@ -234,7 +265,9 @@ struct GenesisTests {
             #expect(bundle.application?.capabilities.names == ["V2_0"])
             #expect(manifest.mspVersion == .v1_4_3)
             let group = try #require(bundle.config.channelGroup.groups["Application"])
-            let endorsement = try Common_ImplicitMetaPolicy(serializedBytes: try #require(group.policies["Endorsement"]).policy.value)
+            let endorsement = try Common_ImplicitMetaPolicy(
+                serializedBytes: try #require(group.policies["Endorsement"]).policy.value
+            )
             #expect(endorsement.rule == .any)
             let lifecycle = try Common_ImplicitMetaPolicy(
                 serializedBytes: try #require(group.policies["LifecycleEndorsement"]).policy.value
@@ -250,10 +283,12 @@ struct GenesisTests {
     func sameTreeAsConfigtxgen() throws {
         try Fixtures.withNetwork(Fixtures.conformanceShaped()) { directory, manifest in
             let ours = try Fixtures.bundle(directory, manifest).config.channelGroup
-            let real = try ChannelBundle(configBlock: Conformance.block(0), mspBuilder: FakeMSP.builder).config.channelGroup
+            let real = try ChannelBundle(configBlock: Conformance.block(0), mspBuilder: FakeMSP.builder).config
+                .channelGroup
             // Keys at every level are the same; values differ only where keys, certificates or Raft ports do.
             func shape(_ group: Common_ConfigGroup, _ path: String = "") -> [String] {
-                var keys = group.values.keys.map { "\(path)/value:\($0)" } + group.policies.keys.map { "\(path)/policy:\($0)" }
+                var keys =
+                    group.values.keys.map { "\(path)/value:\($0)" } + group.policies.keys.map { "\(path)/policy:\($0)" }
                 for (name, child) in group.groups { keys += shape(child, "\(path)/\(name)") }
                 return keys.sorted()
             }
@@ -262,7 +297,9 @@ struct GenesisTests {
                 #expect(ours.values[key] == real.values[key], "\(key)")
             }
             #expect(ours.policies == real.policies)
-            let (application, realApplication) = (try #require(ours.groups["Application"]), try #require(real.groups["Application"]))
+            let (application, realApplication) = (
+                try #require(ours.groups["Application"]), try #require(real.groups["Application"])
+            )
             #expect(application.values == realApplication.values)
             #expect(application.policies == realApplication.policies)
             for org in ["Org1MSP", "Org2MSP"] {
@@ -271,11 +308,14 @@ struct GenesisTests {
             // The MSP configs carry the same fields as configtxgen's, certificates aside.
             func mspShape(_ group: Common_ConfigGroup?) throws -> Msp_FabricMSPConfig {
                 let value = try #require(group?.values["MSP"])
-                var config = try Msp_FabricMSPConfig(serializedBytes: Msp_MSPConfig(serializedBytes: value.value).config)
+                var config = try Msp_FabricMSPConfig(
+                    serializedBytes: Msp_MSPConfig(serializedBytes: value.value).config
+                )
                 config.rootCerts = config.rootCerts.map { _ in Data() }
                 config.tlsRootCerts = config.tlsRootCerts.map { _ in Data() }
                 for keyPath in [
-                    \Msp_FabricNodeOUs.clientOuIdentifier, \.peerOuIdentifier, \.adminOuIdentifier, \.ordererOuIdentifier,
+                    \Msp_FabricNodeOUs.clientOuIdentifier, \.peerOuIdentifier, \.adminOuIdentifier,
+                    \.ordererOuIdentifier,
                 ] {
                     config.fabricNodeOus[keyPath: keyPath].certificate = Data()
                 }
@@ -290,12 +330,17 @@ struct GenesisTests {
             }
             #expect(orderer.policies == realOrderer.policies)
             #expect(try mspShape(orderer.groups["OrdererOrg"]) == mspShape(realOrderer.groups["OrdererOrg"]))
-            #expect(orderer.groups["OrdererOrg"]?.values["Endpoints"] == realOrderer.groups["OrdererOrg"]?.values["Endpoints"])
+            #expect(
+                orderer.groups["OrdererOrg"]?.values["Endpoints"]
+                    == realOrderer.groups["OrdererOrg"]?.values["Endpoints"]
+            )
 
             // configtxgen stores the consenter certificates as the PEM files' bytes, as we do; options match.
             func raft(_ group: Common_ConfigGroup) throws -> Etcdraft_ConfigMetadata {
                 let value = try #require(group.values["ConsensusType"])
-                return try Etcdraft_ConfigMetadata(serializedBytes: Orderer_ConsensusType(serializedBytes: value.value).metadata)
+                return try Etcdraft_ConfigMetadata(
+                    serializedBytes: Orderer_ConsensusType(serializedBytes: value.value).metadata
+                )
             }
             let realRaft = try raft(realOrderer)
             let serverCertificate = try Conformance.data(

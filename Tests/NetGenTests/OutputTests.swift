@@ -8,7 +8,12 @@ import Testing
 struct OutputTests {
     @Test("network.json names every org, node and folder, with paths relative to the output directory")
     func manifest() throws {
-        var profile = NetworkProfile(channelID: "ch1", organizations: 2, peersPerOrganization: 2, usersPerOrganization: 2)
+        var profile = NetworkProfile(
+            channelID: "ch1",
+            organizations: 2,
+            peersPerOrganization: 2,
+            usersPerOrganization: 2
+        )
         profile.ordererOrganization.orderers[0].clusterEndpoint = .init(host: "127.0.0.1", port: 7055)
         try Fixtures.withNetwork(profile) { directory, manifest in
             let loaded = try NetworkManifest.load(from: directory)
@@ -25,7 +30,10 @@ struct OutputTests {
             #expect(org1.peers.map(\.anchor) == [true, false])
             #expect(org1.peers[0].identity.name == "peer0.org1.example.com")
             #expect(org1.peers[0].identity.role == "peer")
-            #expect(org1.peers[0].identity.tlsCertificate == "crypto-config/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/tls/server.crt")
+            #expect(
+                org1.peers[0].identity.tlsCertificate
+                    == "crypto-config/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/tls/server.crt"
+            )
             #expect(org1.admin.name == "Admin@org1.example.com" && org1.admin.role == "admin")
             #expect(org1.users.map(\.name) == ["User1@org1.example.com", "User2@org1.example.com"])
             #expect(org1.users.allSatisfy { $0.role == "client" && $0.tlsKey.hasSuffix("/tls/client.key") })
@@ -47,21 +55,37 @@ struct OutputTests {
                 }
             }
             for path in paths {
-                #expect(FileManager.default.fileExists(atPath: NetworkManifest.url(path, in: directory).path), "\(path)")
+                #expect(
+                    FileManager.default.fileExists(atPath: NetworkManifest.url(path, in: directory).path),
+                    "\(path)"
+                )
             }
 
             // The JSON keys other tools read.
             let json = try #require(
-                try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("network.json")))
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: directory.appendingPathComponent("network.json"))
+                )
                     as? [String: Any]
             )
-            #expect(Set(json.keys) == ["version", "channel", "genesisBlock", "cryptoConfig", "nodeOUs", "intermediateCA", "capabilities", "ordererOrg", "peerOrgs"])
+            #expect(
+                Set(json.keys) == [
+                    "version", "channel", "genesisBlock", "cryptoConfig", "nodeOUs", "intermediateCA", "capabilities",
+                    "ordererOrg", "peerOrgs",
+                ]
+            )
             let peerOrgs = try #require(json["peerOrgs"] as? [[String: Any]])
             let peers = try #require(peerOrgs[0]["peers"] as? [[String: Any]])
             #expect(peers[0]["endpoint"] as? String == "127.0.0.1:7051")
             let identity = try #require(peers[0]["identity"] as? [String: Any])
-            #expect(identity["mspDir"] as? String == "crypto-config/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/msp")
-            #expect(identity["privateKey"] as? String == "crypto-config/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/msp/keystore/priv_sk")
+            #expect(
+                identity["mspDir"] as? String
+                    == "crypto-config/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/msp"
+            )
+            #expect(
+                identity["privateKey"] as? String
+                    == "crypto-config/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/msp/keystore/priv_sk"
+            )
         }
     }
 
@@ -77,7 +101,11 @@ struct OutputTests {
             #expect(try NetworkManifest.load(from: directory) == first)
 
             try Data("keep me".utf8).write(to: directory.appendingPathComponent("notes.txt"))
-            let second = try NetGen.generate(NetworkProfile(channelID: "second", organizations: 1), into: directory, force: true)
+            let second = try NetGen.generate(
+                NetworkProfile(channelID: "second", organizations: 1),
+                into: directory,
+                force: true
+            )
             #expect(try NetworkManifest.load(from: directory) == second)
             let entries = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
             #expect(entries == ["crypto-config", "network.json", "notes.txt", "second.genesis.block"])

@@ -101,8 +101,20 @@ struct ProfileTests {
                     preferredMaxBytes: 512 << 10
                 )
         )
-        #expect(profile.etcdraft == NetworkProfile.EtcdraftOptions(tickInterval: "100ms", electionTick: 20, heartbeatTick: 2, maxInflightBlocks: 7, snapshotIntervalSize: 1 << 20))
-        #expect(profile.policies == NetworkProfile.Policies(endorsement: "ANY Endorsement", lifecycleEndorsement: "ALL Endorsement"))
+        #expect(
+            profile.etcdraft
+                == NetworkProfile.EtcdraftOptions(
+                    tickInterval: "100ms",
+                    electionTick: 20,
+                    heartbeatTick: 2,
+                    maxInflightBlocks: 7,
+                    snapshotIntervalSize: 1 << 20
+                )
+        )
+        #expect(
+            profile.policies
+                == NetworkProfile.Policies(endorsement: "ANY Endorsement", lifecycleEndorsement: "ALL Endorsement")
+        )
     }
 
     /// Parses `yaml` expecting a profile error; returns it.
@@ -171,7 +183,10 @@ struct ProfileTests {
         #expect(orderer.line == 3)
     }
 
-    @Test("a batch timeout that is not a positive Go duration is refused", arguments: ["2", "two seconds", "0", "-1s", "5 s"])
+    @Test(
+        "a batch timeout that is not a positive Go duration is refused",
+        arguments: ["2", "two seconds", "0", "-1s", "5 s"]
+    )
     func badBatchTimeout(_ timeout: String) throws {
         let error = try failure("channel: c\nbatch:\n  timeout: \(timeout)\n")
         #expect(error.key == "batch.timeout")
@@ -194,13 +209,27 @@ struct ProfileTests {
         #expect(try failure("channel: c\netcdraft:\n  electionTick: 1\n").key == "etcdraft.electionTick")
         #expect(try failure("channel: c\npolicies:\n  endorsement: MOST Endorsement\n").key == "policies.endorsement")
         #expect(try failure("channel: c\nnodeOUs: maybe\n").key == "nodeOUs")
-        #expect(try failure("channel: c\npeerOrgs:\n  - peers:\n      - endpoint: localhost\n").key == "peerOrgs[0].peers[0].endpoint")
-        #expect(try failure("channel: c\npeerOrgs:\n  - peers:\n      - endpoint: h:70000\n").key == "peerOrgs[0].peers[0].endpoint")
-        #expect(try failure("channel: c\npeerOrgs:\n  - peers:\n      - name: Peer_0\n").key == "peerOrgs[0].peers[0].name")
-        #expect(try failure("channel: c\npeerOrgs:\n  - peers:\n      - name: p\n      - name: p\n").key == "peerOrgs[0].peers[1].name")
+        #expect(
+            try failure("channel: c\npeerOrgs:\n  - peers:\n      - endpoint: localhost\n").key
+                == "peerOrgs[0].peers[0].endpoint"
+        )
+        #expect(
+            try failure("channel: c\npeerOrgs:\n  - peers:\n      - endpoint: h:70000\n").key
+                == "peerOrgs[0].peers[0].endpoint"
+        )
+        #expect(
+            try failure("channel: c\npeerOrgs:\n  - peers:\n      - name: Peer_0\n").key == "peerOrgs[0].peers[0].name"
+        )
+        #expect(
+            try failure("channel: c\npeerOrgs:\n  - peers:\n      - name: p\n      - name: p\n").key
+                == "peerOrgs[0].peers[1].name"
+        )
         #expect(try failure("channel: c\npeerOrgs:\n  - domain: -bad-.com\n").key == "peerOrgs[0].domain")
         #expect(try failure("channel: c\npeerOrgs:\n  - mspID: \"Org 1\"\n").key == "peerOrgs[0].mspID")
-        #expect(try failure("channel: c\npeerOrgs:\n  - mspID: A\n  - mspID: B\n    domain: org1.example.com\n").key == "peerOrgs[1].domain")
+        #expect(
+            try failure("channel: c\npeerOrgs:\n  - mspID: A\n  - mspID: B\n    domain: org1.example.com\n").key
+                == "peerOrgs[1].domain"
+        )
         let anchor = try failure("channel: c\npeerOrgs:\n  - anchorPeers: [peer7]\n")
         #expect(anchor.key == "peerOrgs[0].anchorPeers[0]")
         #expect(anchor.message.contains("its peers are peer0, peer1"))
@@ -216,7 +245,10 @@ struct ProfileTests {
 
     @Test("endpoints parse host:port, IPv6 in brackets, and print back")
     func endpoints() throws {
-        #expect(NetworkProfile.Endpoint(parsing: "peer0.org1.example.com:7051") == .init(host: "peer0.org1.example.com", port: 7051))
+        #expect(
+            NetworkProfile.Endpoint(parsing: "peer0.org1.example.com:7051")
+                == .init(host: "peer0.org1.example.com", port: 7051)
+        )
         #expect(NetworkProfile.Endpoint(parsing: "[::1]:7051")?.host == "::1")
         #expect(NetworkProfile.Endpoint(parsing: "[::1]:7051")?.description == "[::1]:7051")
         #expect(NetworkProfile.Endpoint(parsing: "::1:7051") == nil)

@@ -30,7 +30,8 @@ public func relativeFilePaths(under directory: URL) throws -> [String] {
     var paths: [String] = []
     while let path = enumerator.nextObject() as? String {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue {
+        if FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue
+        {
             paths.append(path)
         }
     }

@@ -25,7 +25,11 @@ struct GenesisBuilder {
             let bundle = try ChannelBundle(configBlock: block, mspBuilder: MSPBuilders.x509)
             try bundle.checkPeerSupport()
         } catch {
-            throw NetGenError(.channelConfig, "the generated genesis block does not load: \(error.message)", cause: error)
+            throw NetGenError(
+                .channelConfig,
+                "the generated genesis block does not load: \(error.message)",
+                cause: error
+            )
         }
         return block
     }
@@ -84,7 +88,10 @@ struct GenesisBuilder {
     /// certificate PEM as both client and server certificate, as in the conformance configtx.yaml) and the options.
     func etcdraftMetadata() throws(NetGenError) -> Data {
         var metadata = Etcdraft_ConfigMetadata()
-        for (node, written) in zip(self.profile.ordererOrganization.orderers, self.manifest.ordererOrganization.orderers) {
+        for (node, written) in zip(
+            self.profile.ordererOrganization.orderers,
+            self.manifest.ordererOrganization.orderers
+        ) {
             let certificate = try self.read(written.identity.tlsCertificate)
             var consenter = Etcdraft_Consenter()
             consenter.host = node.clusterEndpoint.host

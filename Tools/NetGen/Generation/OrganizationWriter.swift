@@ -39,10 +39,14 @@ struct OrganizationWriter {
         self.mspID = mspID
         self.nodeOUs = nodeOUs
         do {
-            self.rootCA = try CertificateAuthority.root(subject: .cryptogen(commonName: "ca.\(domain)", organization: domain))
+            self.rootCA = try CertificateAuthority.root(
+                subject: .cryptogen(commonName: "ca.\(domain)", organization: domain)
+            )
             self.intermediateCA =
                 intermediate
-                ? try self.rootCA.issueIntermediate(subject: .cryptogen(commonName: "ica.\(domain)", organization: domain))
+                ? try self.rootCA.issueIntermediate(
+                    subject: .cryptogen(commonName: "ica.\(domain)", organization: domain)
+                )
                 : nil
             self.tlsCA = try CertificateAuthority.root(
                 subject: .cryptogen(commonName: "tlsca.\(domain)", organization: domain)
@@ -55,8 +59,15 @@ struct OrganizationWriter {
     /// `ca/`, `tlsca/`, `ica/` and the organisation's verifying `msp/` (with `admincerts` when NodeOUs are off, as
     /// cryptogen does).
     func writeOrganization(admin: Certificate) throws(NetGenError) {
-        try FileWriter.write(self.rootCA.certificate.pem, to: self.directory.appendingPathComponent("ca/ca.\(self.domain)-cert.pem"))
-        try FileWriter.write(self.rootCA.privateKey.pkcs8PEM, to: self.directory.appendingPathComponent("ca/priv_sk"), secret: true)
+        try FileWriter.write(
+            self.rootCA.certificate.pem,
+            to: self.directory.appendingPathComponent("ca/ca.\(self.domain)-cert.pem")
+        )
+        try FileWriter.write(
+            self.rootCA.privateKey.pkcs8PEM,
+            to: self.directory.appendingPathComponent("ca/priv_sk"),
+            secret: true
+        )
         if let intermediate = self.intermediateCA {
             try FileWriter.write(
                 intermediate.certificate.pem,
@@ -72,7 +83,11 @@ struct OrganizationWriter {
             self.tlsCA.certificate.pem,
             to: self.directory.appendingPathComponent("tlsca/tlsca.\(self.domain)-cert.pem")
         )
-        try FileWriter.write(self.tlsCA.privateKey.pkcs8PEM, to: self.directory.appendingPathComponent("tlsca/priv_sk"), secret: true)
+        try FileWriter.write(
+            self.tlsCA.privateKey.pkcs8PEM,
+            to: self.directory.appendingPathComponent("tlsca/priv_sk"),
+            secret: true
+        )
         try self.writeMSPFolder(self.directory.appendingPathComponent("msp"), signer: nil, admin: admin)
     }
 
@@ -125,7 +140,11 @@ struct OrganizationWriter {
         let prefix = hostNames == nil ? "client" : "server"
         try FileWriter.write(self.tlsCA.certificate.pem, to: folder.appendingPathComponent("tls/ca.crt"))
         try FileWriter.write(tls.certificate.pem, to: folder.appendingPathComponent("tls/\(prefix).crt"))
-        try FileWriter.write(tls.privateKey.pkcs8PEM, to: folder.appendingPathComponent("tls/\(prefix).key"), secret: true)
+        try FileWriter.write(
+            tls.privateKey.pkcs8PEM,
+            to: folder.appendingPathComponent("tls/\(prefix).key"),
+            secret: true
+        )
         let member = Member(
             commonName: commonName,
             signingCertificate: signing.certificate,
@@ -156,7 +175,11 @@ struct OrganizationWriter {
         try write(self.tlsCA.certificate, "tlscacerts")
         if let signer {
             try write(signer.certificate, "signcerts")
-            try FileWriter.write(signer.key.pkcs8PEM, to: folder.appendingPathComponent("keystore/priv_sk"), secret: true)
+            try FileWriter.write(
+                signer.key.pkcs8PEM,
+                to: folder.appendingPathComponent("keystore/priv_sk"),
+                secret: true
+            )
         }
         if self.nodeOUs {
             let certifier =

@@ -53,7 +53,9 @@ enum ProfileSyntax {
     /// Fabric's channel id rule: `[a-z][a-z0-9.-]*`, shorter than 250 characters.
     static func isChannelID(_ text: String) -> Bool {
         guard let first = text.unicodeScalars.first, ("a"..."z").contains(first), text.count < 250 else { return false }
-        return text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "-" }
+        return text.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "-"
+        }
     }
 
     /// A config group name (configtx's rule): `[A-Za-z0-9._-]`, 1…249 characters, not `.` or `..`.

@@ -31,9 +31,16 @@ extension NetworkManifest {
     public func msp(of organization: Organization, directory: URL) throws(NetGenError) -> X509MSP {
         let folder = Self.url(organization.mspDirectory, in: directory)
         do {
-            return try X509MSP(config: MSPFolder.load(from: folder, mspID: organization.mspID), version: self.mspVersion)
+            return try X509MSP(
+                config: MSPFolder.load(from: folder, mspID: organization.mspID),
+                version: self.mspVersion
+            )
         } catch {
-            throw NetGenError(.crypto, "could not set up the MSP of \(organization.mspID) from \(folder.path)", cause: error)
+            throw NetGenError(
+                .crypto,
+                "could not set up the MSP of \(organization.mspID) from \(folder.path)",
+                cause: error
+            )
         }
     }
 }

@@ -30,7 +30,13 @@ extension NetworkProfile {
             }
             endpoints[endpoint] = key
         }
-        func checkOrganization(name: String, mspID: String, domain: String, users: Int, key: String)
+        func checkOrganization(
+            name: String,
+            mspID: String,
+            domain: String,
+            users: Int,
+            key: String
+        )
             throws(NetGenError)
         {
             guard ProfileSyntax.isMSPID(mspID) else {
@@ -47,7 +53,10 @@ extension NetworkProfile {
                 )
             }
             guard ProfileSyntax.isDomain(domain) else {
-                throw .profile("\(key).domain", "'\(domain)' is not a domain name (dot-separated labels of letters, digits and '-')")
+                throw .profile(
+                    "\(key).domain",
+                    "'\(domain)' is not a domain name (dot-separated labels of letters, digits and '-')"
+                )
             }
             guard (0...Self.maximumUsers).contains(users) else {
                 throw .profile("\(key).users", "\(users) users: the number of users must be 0…\(Self.maximumUsers)")
@@ -121,7 +130,10 @@ extension NetworkProfile {
     private func validateChannelSettings() throws(NetGenError) {
         let batch = self.batch
         guard let timeout = ProfileSyntax.goDuration(batch.timeout) else {
-            throw .profile("batch.timeout", "'\(batch.timeout)' is not a duration: write it as Go does, e.g. 2s, 500ms, 1m30s")
+            throw .profile(
+                "batch.timeout",
+                "'\(batch.timeout)' is not a duration: write it as Go does, e.g. 2s, 500ms, 1m30s"
+            )
         }
         guard timeout > 0 else {
             throw .profile("batch.timeout", "'\(batch.timeout)': the batch timeout must be more than zero")
@@ -167,7 +179,10 @@ extension NetworkProfile {
             ("policies.endorsement", self.policies.endorsement),
             ("policies.lifecycleEndorsement", self.policies.lifecycleEndorsement),
         ] where !ProfileSyntax.isImplicitMetaRule(rule) {
-            throw .profile(key, "'\(rule)' is not an implicit-meta rule '<ANY|ALL|MAJORITY> <policy>' (e.g. MAJORITY Endorsement)")
+            throw .profile(
+                key,
+                "'\(rule)' is not an implicit-meta rule '<ANY|ALL|MAJORITY> <policy>' (e.g. MAJORITY Endorsement)"
+            )
         }
     }
 

@@ -81,14 +81,22 @@ struct ProfileParser {
                 "give either 'orgs' (a number of generated organizations) or 'peerOrgs' (a list), not both"
             )
         case (.some(let node), nil):
-            let count = try Self.int(node, key: "orgs", in: 1...100, why: "a network needs at least one peer organization")
+            let count = try Self.int(
+                node,
+                key: "orgs",
+                in: 1...100,
+                why: "a network needs at least one peer organization"
+            )
             profile.peerOrganizations = (0..<count).map {
                 .numbered($0, peers: peersPerOrg ?? 2, users: usersPerOrg ?? 1)
             }
         case (nil, .some(let node)):
             let entries = try self.sequence(node, key: "peerOrgs")
             guard !entries.isEmpty else {
-                throw NetGenError.profile("peerOrgs", "the list is empty; a network needs at least one peer organization")
+                throw NetGenError.profile(
+                    "peerOrgs",
+                    "the list is empty; a network needs at least one peer organization"
+                )
             }
             for (index, entry) in entries.enumerated() {
                 profile.peerOrganizations.append(
@@ -131,7 +139,12 @@ struct ProfileParser {
 
     // MARK: - Sections
 
-    private mutating func peerOrganization(_ node: Node, index: Int, peers: Int, users: Int) throws(NetGenError)
+    private mutating func peerOrganization(
+        _ node: Node,
+        index: Int,
+        peers: Int,
+        users: Int
+    ) throws(NetGenError)
         -> NetworkProfile.PeerOrganization
     {
         let key = "peerOrgs[\(index)]"
@@ -151,7 +164,12 @@ struct ProfileParser {
         }
         if let value = fields["domain"] { org.domain = try Self.string(value, key: "\(key).domain") }
         if let value = fields["users"] {
-            org.users = try Self.int(value, key: "\(key).users", in: 0...NetworkProfile.maximumUsers, why: "users besides Admin")
+            org.users = try Self.int(
+                value,
+                key: "\(key).users",
+                in: 0...NetworkProfile.maximumUsers,
+                why: "users besides Admin"
+            )
         }
         if let value = fields["peers"] {
             org.peers = try self.nodes(
@@ -159,11 +177,14 @@ struct ProfileParser {
                 key: "\(key).peers",
                 what: "peer",
                 fields: ["name", "endpoint"],
-                numbered: { NetworkProfile.Peer.numbered($0, organization: index) }
-            ) { fields, key, peer throws(NetGenError) in
-                if let value = fields["name"] { peer.name = try Self.string(value, key: "\(key).name") }
-                if let value = fields["endpoint"] { peer.endpoint = try Self.endpoint(value, key: "\(key).endpoint") }
-            }
+                numbered: { NetworkProfile.Peer.numbered($0, organization: index) },
+                apply: { fields, key, peer throws(NetGenError) in
+                    if let value = fields["name"] { peer.name = try Self.string(value, key: "\(key).name") }
+                    if let value = fields["endpoint"] {
+                        peer.endpoint = try Self.endpoint(value, key: "\(key).endpoint")
+                    }
+                }
+            )
             org.anchorPeers = org.peers.first.map { [$0.name] } ?? []
         }
         if let value = fields["anchorPeers"] {
@@ -185,7 +206,12 @@ struct ProfileParser {
         if let value = fields["name"] { org.name = try Self.string(value, key: "\(key).name") }
         if let value = fields["domain"] { org.domain = try Self.string(value, key: "\(key).domain") }
         if let value = fields["users"] {
-            org.users = try Self.int(value, key: "\(key).users", in: 0...NetworkProfile.maximumUsers, why: "users besides Admin")
+            org.users = try Self.int(
+                value,
+                key: "\(key).users",
+                in: 0...NetworkProfile.maximumUsers,
+                why: "users besides Admin"
+            )
         }
         if let value = fields["orderers"] {
             org.orderers = try self.nodes(
@@ -254,8 +280,12 @@ struct ProfileParser {
             allowed: ["tickInterval", "electionTick", "heartbeatTick", "maxInflightBlocks", "snapshotIntervalSize"]
         )
         var options = NetworkProfile.EtcdraftOptions()
-        if let value = fields["tickInterval"] { options.tickInterval = try Self.string(value, key: "etcdraft.tickInterval") }
-        if let value = fields["electionTick"] { options.electionTick = try Self.uint32(value, key: "etcdraft.electionTick") }
+        if let value = fields["tickInterval"] {
+            options.tickInterval = try Self.string(value, key: "etcdraft.tickInterval")
+        }
+        if let value = fields["electionTick"] {
+            options.electionTick = try Self.uint32(value, key: "etcdraft.electionTick")
+        }
         if let value = fields["heartbeatTick"] {
             options.heartbeatTick = try Self.uint32(value, key: "etcdraft.heartbeatTick")
         }
@@ -271,7 +301,9 @@ struct ProfileParser {
     private mutating func policies(_ node: Node) throws(NetGenError) -> NetworkProfile.Policies {
         let fields = try self.mapping(node, key: "policies", allowed: ["endorsement", "lifecycleEndorsement"])
         var policies = NetworkProfile.Policies()
-        if let value = fields["endorsement"] { policies.endorsement = try Self.string(value, key: "policies.endorsement") }
+        if let value = fields["endorsement"] {
+            policies.endorsement = try Self.string(value, key: "policies.endorsement")
+        }
         if let value = fields["lifecycleEndorsement"] {
             policies.lifecycleEndorsement = try Self.string(value, key: "policies.lifecycleEndorsement")
         }
@@ -310,7 +342,11 @@ struct ProfileParser {
 
     private mutating func mapping(_ node: Node, key: String, allowed: [String]) throws(NetGenError) -> [String: Node] {
         guard case .mapping(let mapping) = node else {
-            throw Self.error(key.isEmpty ? "(top level)" : key, node, "expected a mapping of keys, found \(Self.kind(node))")
+            throw Self.error(
+                key.isEmpty ? "(top level)" : key,
+                node,
+                "expected a mapping of keys, found \(Self.kind(node))"
+            )
         }
         if !key.isEmpty, let line = node.mark?.line, self.lines[key] == nil { self.lines[key] = line }
         var result: [String: Node] = [:]
@@ -356,7 +392,12 @@ struct ProfileParser {
         return text
     }
 
-    private static func int(_ node: Node, key: String, in range: ClosedRange<Int>, why: String) throws(NetGenError) -> Int {
+    private static func int(
+        _ node: Node,
+        key: String,
+        in range: ClosedRange<Int>,
+        why: String
+    ) throws(NetGenError) -> Int {
         let text = try Self.scalar(node, key: key, expected: "a whole number")
         guard let value = node.int else { throw Self.error(key, node, "'\(text)' is not a whole number") }
         guard range.contains(value) else {
@@ -400,7 +441,11 @@ struct ProfileParser {
         return endpoint
     }
 
-    private static func enumeration<Value: RawRepresentable & CaseIterable>(_ node: Node, key: String, what: String)
+    private static func enumeration<Value: RawRepresentable & CaseIterable>(
+        _ node: Node,
+        key: String,
+        what: String
+    )
         throws(NetGenError) -> Value
     where Value.RawValue == String {
         let text = try Self.scalar(node, key: key, expected: "a \(what)")

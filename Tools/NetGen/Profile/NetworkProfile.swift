@@ -83,13 +83,18 @@ extension NetworkProfile {
         }
 
         /// `host:port`, with brackets around an IPv6 host.
-        public var description: String { self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)" }
+        public var description: String {
+            self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
+        }
 
         public init(from decoder: any Decoder) throws {
             let text = try decoder.singleValueContainer().decode(String.self)
             guard let endpoint = Endpoint(parsing: text) else {
                 throw DecodingError.dataCorrupted(
-                    DecodingError.Context(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not host:port")
+                    DecodingError.Context(
+                        codingPath: decoder.codingPath,
+                        debugDescription: "'\(text)' is not host:port"
+                    )
                 )
             }
             self = endpoint
