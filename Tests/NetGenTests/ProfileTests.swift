@@ -238,6 +238,11 @@ struct ProfileTests {
         )
         #expect(clash.key == "ordererOrg.orderers[0].endpoint")
         #expect(clash.message.contains("already used by peerOrgs[0].peers[0].endpoint"))
+        let cluster = try failure(
+            "channel: c\nordererOrg:\n  orderers:\n    - cluster: 127.0.0.1:7150\n    - endpoint: 127.0.0.1:7150\n"
+        )
+        #expect(cluster.key == "ordererOrg.orderers[1].endpoint")
+        #expect(cluster.message.contains("already used by ordererOrg.orderers[0].cluster"))
         let kind = try failure("channel: c\npeerOrgs:\n  mspID: A\n")
         #expect(kind.key == "peerOrgs")
         #expect(kind.message.contains("expected a list, found a mapping"))

@@ -20,6 +20,9 @@ public enum NetGen {
     /// `*.genesis.block`) and leaves other files alone. Everything is written into a staging folder inside the
     /// directory first and moved into place at the end, so a failure leaves no half-written network behind. The
     /// genesis block is loaded back as a channel bundle on the written MSPs before anything is moved.
+    ///
+    /// - Parameter now: the genesis block's timestamp (whole seconds); certificates are valid from the current
+    ///   time rounded to the minute minus five minutes, as cryptogen's.
     @discardableResult
     public static func generate(
         _ profile: NetworkProfile,

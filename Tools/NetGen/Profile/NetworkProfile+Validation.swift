@@ -110,6 +110,9 @@ extension NetworkProfile {
             let key = "ordererOrg.orderers[\(index)]"
             try Self.checkNodeName(node.name, key: "\(key).name")
             try claim(node.name.lowercased(), in: &ordererNames, key: "\(key).name", what: "orderer name")
+            if let other = clusterEndpoints[node.endpoint] {
+                throw .profile("\(key).endpoint", "endpoint \(node.endpoint) is already used by \(other)")
+            }
             try claim(node.endpoint, key: "\(key).endpoint")
             try Self.check(node.clusterEndpoint, key: "\(key).cluster")
             if let other = clusterEndpoints[node.clusterEndpoint] {
