@@ -103,13 +103,18 @@ let layers: [Module] = [
     Module("Ledger", layer: 4, uses: ["ChannelConfig", "MSP", "Wire"], external: [grdb, protobuf, logging]),
     Module("TransientStore", layer: 4, uses: ["Wire"], external: [grdb, protobuf]),
     // 8: tools and the test-support module shared by every test target.
+    // NetGen: cryptogen + configtxgen from one YAML profile (MSP folders, genesis block, network.json); a library
+    // so that the apps (bench, peer) can call it directly, with `netgen` as its thin command-line front end.
+    Module("NetGen", layer: 8, path: "Tools/NetGen", uses: ["MSP", "ChannelConfig", "Wire"], external: [yams, protobuf]),
     Module("TestSupport", layer: 8, .testSupport, path: "Tests/TestSupport", uses: ["Wire", "MSP"], external: [protobuf]),
-    // 9: command-line front ends.
+    // 9: command-line front ends (Apps/), and `netgen`, which lives under Tools/ but sits a row above its
+    //    library since a module may only use lower layers.
     Module("bench", layer: 9, .executable, path: "Apps/bench", uses: ["Ledger", "Wire"], external: [argumentParser]),
+    Module("netgen", layer: 9, .executable, path: "Tools/netgen-cli", uses: ["NetGen"], external: [argumentParser]),
 ]
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
-let testedModules: [String] = ["Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore"]
+let testedModules: [String] = ["Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "NetGen"]
 
 /// External products a test target uses directly, beyond SwiftProtobuf (the storage tests inspect SQLite).
 let testExternal: [String: [Target.Dependency]] = ["Ledger": [grdb], "TransientStore": [grdb]]
