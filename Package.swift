@@ -102,6 +102,8 @@ let layers: [Module] = [
     //    recovery) and the transient store.
     Module("Ledger", layer: 4, uses: ["ChannelConfig", "MSP", "Wire"], external: [grdb, protobuf, logging]),
     Module("TransientStore", layer: 4, uses: ["Wire"], external: [grdb, protobuf]),
+    // 7: the peer: Peer, channels, GossipService wiring, configuration (core.yaml + CORE_ env), admin service.
+    Module("PeerCore", layer: 7, uses: ["Ledger", "ChannelConfig", "MSP", "Wire"], external: [yams, logging]),
     // 8: tools and the test-support module shared by every test target.
     // NetGen: cryptogen + configtxgen from one YAML profile (MSP folders, genesis block, network.json); a library
     // so that the apps (bench, peer) can call it directly, with `netgen` as its thin command-line front end.
@@ -114,7 +116,7 @@ let layers: [Module] = [
 ]
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
-let testedModules: [String] = ["Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "NetGen"]
+let testedModules: [String] = ["Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "PeerCore", "NetGen"]
 
 /// External products a test target uses directly, beyond SwiftProtobuf (the storage tests inspect SQLite).
 let testExternal: [String: [Target.Dependency]] = ["Ledger": [grdb], "TransientStore": [grdb]]
