@@ -98,12 +98,27 @@ let layers: [Module] = [
     Module("MSP", layer: 2, uses: ["Wire", "COpenSSL"], external: [protobuf, logging, yams]),
     // 3: the channel config tree as a Bundle, policies, config-update validation, BundleSource.
     Module("ChannelConfig", layer: 3, uses: ["MSP", "Wire"], external: [protobuf]),
+    // 6: the peer's ordering-service client: orderer endpoints, seek, verify, backoff/failover, hand-off of blocks.
+    Module(
+        "Deliver",
+        layer: 6,
+        uses: ["ChannelConfig", "MSP", "Wire"],
+        external: [grpcCore, grpcHTTP2, grpcProtobuf, protobuf, logging, metrics, serviceLifecycle]
+    ),
     // 8: tools and the test-support module shared by every test target.
     Module("TestSupport", layer: 8, .testSupport, path: "Tests/TestSupport", uses: ["Wire", "MSP"], external: [protobuf]),
 ]
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
-let testedModules: [String] = ["Wire", "MSP", "ChannelConfig"]
+let testedModules: [String] = ["Wire", "MSP", "ChannelConfig", "Deliver"]
+
+/// Products of other packages that a test target uses beyond its module's (an in-test gRPC server, test metrics).
+let testExternal: [String: [Target.Dependency]] = [
+    "Deliver": [
+        grpcCore, grpcHTTP2, grpcProtobuf, logging, serviceLifecycle,
+        .product(name: "MetricsTestKit", package: "swift-metrics"),
+    ]
+]
 
 // MARK: - Layering check
 
@@ -165,7 +180,7 @@ for name in testedModules {
     targets.append(
         .testTarget(
             name: "\(name)Tests",
-            dependencies: [.target(name: name), protobuf] + support,
+            dependencies: [.target(name: name), protobuf] + support + (testExternal[name] ?? []),
             path: "Tests/\(name)Tests"
         )
     )
