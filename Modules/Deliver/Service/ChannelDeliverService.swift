@@ -113,6 +113,9 @@ public final class ChannelDeliverService: Sendable {
     /// - Throws: `stopping` after ``stop()`` or once the service stopped; `alreadyRunning`; `badConfig` for a config
     ///   without orderer section or with an unknown consensus type; `ledger` when the height is 0 or unreadable.
     public func startDeliverForChannel(finalizer: @escaping @Sendable () -> Void) async throws(DeliverError) {
+        guard !self.service.isStopped else {
+            throw DeliverError(.stopping, "deliver service is stopped; cannot deliver blocks for \(self.channelID)")
+        }
         try self.state.withLock { state throws(DeliverError) in
             switch state {
             case .stopped:
