@@ -1,12 +1,13 @@
 import ChannelConfig
-@testable import Deliver
 import Foundation
-import SwiftProtobuf
 import MSP
+import SwiftProtobuf
 import Synchronization
 import TestSupport
 import Testing
 import Wire
+
+@testable import Deliver
 
 /// Records what a gossip block handler is given.
 final class RecordingGossip: GossipPayloadSink, BlockGossiper {
@@ -156,7 +157,11 @@ struct DeliverServiceTests {
         let bundle = try Fixtures.bundle(profile)
         var config = DeliverConfig()
         config.reconnectTotalTimeThreshold = .seconds(1)
-        let harness = try ServiceHarness(config: config, connector: ScriptedConnector.failing, clock: InstantClock(pauseAfter: 40))
+        let harness = try ServiceHarness(
+            config: config,
+            connector: ScriptedConnector.failing,
+            clock: InstantClock(pauseAfter: 40)
+        )
         let finalizer = FinalizerRecorder()
         try await harness.run { service in
             let ledger = FakeLedger(genesis: try profile.makeGenesisBlock())

@@ -1,13 +1,14 @@
 import ChannelConfig
-@testable import Deliver
 import Foundation
-import SwiftProtobuf
 import MSP
 import MetricsTestKit
+import SwiftProtobuf
 import Synchronization
 import TestSupport
 import Testing
 import Wire
+
+@testable import Deliver
 
 /// The deliverer over real gRPC on 127.0.0.1 against in-test AtomicBroadcast servers, with real X.509 MSPs.
 @Suite("Deliver end to end over gRPC")
@@ -109,7 +110,10 @@ struct EndToEndTests {
         case success, notFound, serviceUnavailable, close
     }
 
-    @Test("a status (SUCCESS too) or a closed stream makes the client reconnect to another endpoint", arguments: Ending.allCases)
+    @Test(
+        "a status (SUCCESS too) or a closed stream makes the client reconnect to another endpoint",
+        arguments: Ending.allCases
+    )
     func statusOrCloseReconnects(_ ending: Ending) async throws {
         let chain = try Fixtures.chain(Fixtures.profile(endpoints: ["placeholder:1"]), count: 3)
         let last: TestOrderer.Action =

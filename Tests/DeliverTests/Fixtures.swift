@@ -1,18 +1,22 @@
 import ChannelConfig
-@testable import Deliver
 import Foundation
-import SwiftProtobuf
 import MSP
+import SwiftProtobuf
 import Synchronization
 import TestSupport
 import Wire
+
+@testable import Deliver
 
 /// A channel of real X.509 orgs (TestPKI's org1 and orderer org), blocks signed by a generated orderer identity.
 enum Fixtures {
     static let channelID = "testchannel"
 
     static let ordererSigner: X509SigningIdentity = try! TestPKI.signer(TestPKI.orderer0, of: TestPKI.ordererOrg)
-    static let ordererSigner2: X509SigningIdentity = try! TestPKI.signer(TestPKI.ordererOrg2Node, of: TestPKI.ordererOrg2)
+    static let ordererSigner2: X509SigningIdentity = try! TestPKI.signer(
+        TestPKI.ordererOrg2Node,
+        of: TestPKI.ordererOrg2
+    )
     static let peerSigner: X509SigningIdentity = try! TestPKI.signer(TestPKI.org1Peer, of: TestPKI.org1)
     static let clientSigner: X509SigningIdentity = try! TestPKI.signer(TestPKI.org1Client, of: TestPKI.org1)
 

@@ -1,13 +1,14 @@
 import ChannelConfig
-@testable import Deliver
 import Foundation
-import SwiftProtobuf
-import Synchronization
 import Logging
 import MSP
 import MetricsTestKit
+import SwiftProtobuf
+import Synchronization
 import TestSupport
 import Wire
+
+@testable import Deliver
 
 /// A running ``DeliverService`` with test clock, scripted randomness and test metrics.
 struct ServiceHarness: Sendable {

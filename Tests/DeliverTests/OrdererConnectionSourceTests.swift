@@ -1,11 +1,12 @@
 import ChannelConfig
-@testable import Deliver
 import Foundation
-import SwiftProtobuf
 import Logging
 import MSP
+import SwiftProtobuf
 import TestSupport
 import Testing
+
+@testable import Deliver
 
 /// Ports of Fabric's "Connection" Ginkgo specs (common/deliverclient/orderers/connection_test.go) and of
 /// core/deliverservice/config_test.go `TestLoadOverridesMap`.
@@ -34,22 +35,28 @@ struct OrdererConnectionSourceTests {
     static func globalConfig(_ addresses: [String] = ["global-address1", "global-address2"]) -> OrdererAddressConfig {
         OrdererAddressConfig(
             globalAddresses: addresses,
-            organizations: ["org1": .init(addresses: [], tlsRootCAs: [cert1]), "org2": .init(addresses: [], tlsRootCAs: [cert2])]
+            organizations: [
+                "org1": .init(addresses: [], tlsRootCAs: [cert1]), "org2": .init(addresses: [], tlsRootCAs: [cert2]),
+            ]
         )
     }
 
     func summary(_ source: OrdererConnectionSource) -> [String] {
-        source.endpoints.map { "\($0.address)|\($0.organization ?? "-")|\($0.tlsRootCAs.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ","))" }
+        source.endpoints.map {
+            "\($0.address)|\($0.organization ?? "-")|\($0.tlsRootCAs.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ","))"
+        }
     }
 
     @Test("org endpoints are used when any org defines them, each with its org's CAs; global addresses ignored")
     func orgEndpoints() {
         let source = OrdererConnectionSource()
         #expect(source.update(Self.orgConfig()))
-        #expect(summary(source) == [
-            "org1-address1|org1|org1-ca", "org1-address2|org1|org1-ca",
-            "org2-address1|org2|org2-ca", "org2-address2|org2|org2-ca",
-        ])
+        #expect(
+            summary(source) == [
+                "org1-address1|org1|org1-ca", "org1-address2|org1|org1-ca",
+                "org2-address1|org2|org2-ca", "org2-address2|org2|org2-ca",
+            ]
+        )
     }
 
     @Test("without org endpoints the global addresses are used with the union of every org's CAs")
@@ -118,7 +125,13 @@ struct OrdererConnectionSourceTests {
         #expect(source.changeCount == 2)
     }
 
-    @Test("global addresses: a change in size or membership refreshes", arguments: [["global-address1"], ["global-address1", "global-address3"], ["global-address1", "global-address2", "global-address3"]])
+    @Test(
+        "global addresses: a change in size or membership refreshes",
+        arguments: [
+            ["global-address1"], ["global-address1", "global-address3"],
+            ["global-address1", "global-address2", "global-address3"],
+        ]
+    )
     func globalChange(_ addresses: [String]) {
         let source = OrdererConnectionSource()
         source.update(Self.globalConfig())
@@ -146,33 +159,49 @@ struct OrdererConnectionSourceTests {
         #expect(source.endpoints.map(\.address) == ["orderer0:7050"])
         #expect(source.endpoints[0].tlsRootCAs == [TestPKI.ordererOrg.tlsCA.certificate.der])
         #expect(source.endpoints[0].organization == "OrdererMSP")
-        let legacy = try Fixtures.bundle(Fixtures.profile(endpoints: [], globalAddresses: ["orderer0:7050", "orderer1:7050"]))
+        let legacy = try Fixtures.bundle(
+            Fixtures.profile(endpoints: [], globalAddresses: ["orderer0:7050", "orderer1:7050"])
+        )
         let global = OrdererConnectionSource()
         global.update(OrdererAddressConfig(bundle: legacy))
         #expect(global.endpoints.map(\.address) == ["orderer0:7050", "orderer1:7050"])
         #expect(global.endpoints.allSatisfy { $0.organization == nil && $0.tlsRootCAs.count == 1 })
     }
 
-    @Test("addressOverrides: CA files are read; unreadable or certificate-less files skip the override (TestLoadOverridesMap)")
+    @Test(
+        "addressOverrides: CA files are read; unreadable or certificate-less files skip the override (TestLoadOverridesMap)"
+    )
     func loadOverrides() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("deliver-overrides-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let good = directory.appendingPathComponent("ca.pem")
-        try (TestPKI.ordererOrg.tlsCA.certificate.pem + Data("\n".utf8) + TestPKI.org1.tlsCA.certificate.pem).write(to: good)
+        try (TestPKI.ordererOrg.tlsCA.certificate.pem + Data("\n".utf8) + TestPKI.org1.tlsCA.certificate.pem).write(
+            to: good
+        )
         let garbage = directory.appendingPathComponent("garbage.pem")
         try Data("not a certificate".utf8).write(to: garbage)
         var config = DeliverConfig()
         config.addressOverrides = [
             .init(from: "orderer0:7050", to: "127.0.0.1:7050", caCertsFile: good.path),
-            .init(from: "orderer1:7050", to: "127.0.0.1:7051", caCertsFile: directory.appendingPathComponent("missing.pem").path),
+            .init(
+                from: "orderer1:7050",
+                to: "127.0.0.1:7051",
+                caCertsFile: directory.appendingPathComponent("missing.pem").path
+            ),
             .init(from: "orderer2:7050", to: "127.0.0.1:7052", caCertsFile: garbage.path),
             .init(from: "orderer3:7050", to: "127.0.0.1:7053"),
         ]
-        let overrides = config.loadAddressOverrides(logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let overrides = config.loadAddressOverrides(
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
         #expect(overrides.keys.sorted() == ["orderer0:7050", "orderer3:7050"])
         #expect(overrides["orderer0:7050"]?.address == "127.0.0.1:7050")
-        #expect(overrides["orderer0:7050"]?.tlsRootCAs == [TestPKI.ordererOrg.tlsCA.certificate.der, TestPKI.org1.tlsCA.certificate.der])
+        #expect(
+            overrides["orderer0:7050"]?.tlsRootCAs == [
+                TestPKI.ordererOrg.tlsCA.certificate.der, TestPKI.org1.tlsCA.certificate.der,
+            ]
+        )
         #expect(overrides["orderer3:7050"]?.tlsRootCAs == [])
     }
 

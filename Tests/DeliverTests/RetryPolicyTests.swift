@@ -1,20 +1,22 @@
 import ChannelConfig
-@testable import Deliver
 import Foundation
-import SwiftProtobuf
 import Logging
 import MetricsTestKit
+import SwiftProtobuf
 import Synchronization
 import TestSupport
 import Testing
 import Wire
 
+@testable import Deliver
+
 /// An orderer connector whose every call is answered by a script.
 final class ScriptedConnector: OrdererConnector {
-    typealias Script = @Sendable (
-        _ call: Int, _ endpoint: OrdererConnectionSource.Endpoint, _ seek: Common_Envelope,
-        _ onResponse: @Sendable (Orderer_DeliverResponse) async throws -> Void
-    ) async throws -> Void
+    typealias Script =
+        @Sendable (
+            _ call: Int, _ endpoint: OrdererConnectionSource.Endpoint, _ seek: Common_Envelope,
+            _ onResponse: @Sendable (Orderer_DeliverResponse) async throws -> Void
+        ) async throws -> Void
 
     private let script: Script
     private let calls = Mutex<[(address: String, seek: Common_Envelope)]>([])
@@ -91,7 +93,11 @@ struct DelivererHarness {
             random: random,
             clock: self.clock,
             wallClock: { Date(timeIntervalSince1970: 1_700_000_000) },
-            policy: RetryPolicy(maxRetryInterval: maxRetryInterval, maxRetryDuration: maxRetryDuration, yieldsOnGiveUp: yields),
+            policy: RetryPolicy(
+                maxRetryInterval: maxRetryInterval,
+                maxRetryDuration: maxRetryDuration,
+                yieldsOnGiveUp: yields
+            ),
             logger: Logger(label: "test.deliverer", factory: { _ in SwiftLogNoOpLogHandler() }),
             metrics: DeliverMetrics(factory: self.metrics)
         )
@@ -114,8 +120,14 @@ func statusResponse(_ status: Common_Status) -> Orderer_DeliverResponse {
 struct RetryPolicyTests {
     @Test("the exponent cap is floor(ln(MaxRetryInterval/100ms)/ln 1.2): 57 for 1 h, 25 for 10 s")
     func exponentCap() {
-        #expect(RetryPolicy(maxRetryInterval: .seconds(3600), maxRetryDuration: .seconds(3600), yieldsOnGiveUp: true).maxFailures == 57)
-        #expect(RetryPolicy(maxRetryInterval: .seconds(10), maxRetryDuration: .seconds(3600), yieldsOnGiveUp: true).maxFailures == 25)
+        #expect(
+            RetryPolicy(maxRetryInterval: .seconds(3600), maxRetryDuration: .seconds(3600), yieldsOnGiveUp: true)
+                .maxFailures == 57
+        )
+        #expect(
+            RetryPolicy(maxRetryInterval: .seconds(10), maxRetryDuration: .seconds(3600), yieldsOnGiveUp: true)
+                .maxFailures == 25
+        )
     }
 
     @Test("sleeps are floor(1.2^(n-1) x 100) ms, then MaxRetryInterval")
@@ -132,7 +144,11 @@ struct RetryPolicyTests {
 
     @Test("a success resets failures and the total; the total is checked before sleeping")
     func counters() {
-        var policy = RetryPolicy(maxRetryInterval: .seconds(1), maxRetryDuration: .milliseconds(300), yieldsOnGiveUp: true)
+        var policy = RetryPolicy(
+            maxRetryInterval: .seconds(1),
+            maxRetryDuration: .milliseconds(300),
+            yieldsOnGiveUp: true
+        )
         #expect(policy.nextStep() == .connect)
         policy.recordFailure()
         #expect(policy.nextStep() == .sleep(.milliseconds(100), overThreshold: false))
@@ -151,7 +167,11 @@ struct RetryPolicyTests {
 
     @Test("a static leader passes the threshold and keeps sleeping")
     func staticLeader() {
-        var policy = RetryPolicy(maxRetryInterval: .seconds(1), maxRetryDuration: .milliseconds(150), yieldsOnGiveUp: false)
+        var policy = RetryPolicy(
+            maxRetryInterval: .seconds(1),
+            maxRetryDuration: .milliseconds(150),
+            yieldsOnGiveUp: false
+        )
         policy.recordFailure()
         #expect(policy.nextStep() == .sleep(.milliseconds(100), overThreshold: false))
         policy.recordFailure()

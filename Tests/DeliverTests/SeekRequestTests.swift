@@ -1,10 +1,11 @@
-@testable import Deliver
 import Foundation
-import SwiftProtobuf
 import MSP
+import SwiftProtobuf
 import TestSupport
 import Testing
 import Wire
+
+@testable import Deliver
 
 /// The seek envelope, checked against bytes assembled by hand from Fabric's field numbers.
 @Suite("Seek request")

@@ -1,11 +1,12 @@
 import ChannelConfig
-@testable import Deliver
 import Foundation
-import SwiftProtobuf
 import MSP
+import SwiftProtobuf
 import TestSupport
 import Testing
 import Wire
+
+@testable import Deliver
 
 /// TLS to the orderer (server-authenticated and mutual) and the real conformance chain streamed through a server.
 @Suite("Deliver over TLS, and the conformance chain")
@@ -138,7 +139,11 @@ struct TLSAndConformanceTests {
         try await withOrderers([orderer], tls: serverTLS) { addresses in
             var config = Self.tlsConfig()
             config.addressOverrides = [
-                .init(from: configAddress, to: addresses[0], caCertsFile: try Conformance.url("\(ordererTLS)/ca.crt").path)
+                .init(
+                    from: configAddress,
+                    to: addresses[0],
+                    caCertsFile: try Conformance.url("\(ordererTLS)/ca.crt").path
+                )
             ]
             let ledger = FakeLedger(genesis: blocks[0])
             let harness = try ServiceHarness(config: config)

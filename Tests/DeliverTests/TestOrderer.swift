@@ -1,7 +1,7 @@
 import Foundation
-import SwiftProtobuf
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import SwiftProtobuf
 import Synchronization
 import Wire
 

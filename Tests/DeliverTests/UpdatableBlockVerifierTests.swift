@@ -1,11 +1,12 @@
 import ChannelConfig
-@testable import Deliver
 import Foundation
-import SwiftProtobuf
 import MSP
+import SwiftProtobuf
 import TestSupport
 import Testing
 import Wire
+
+@testable import Deliver
 
 /// The verifier of a deliver stream (ports of block_verification_test.go's VerifyBlock/UpdateConfig cases).
 @Suite("Updatable block verifier")

@@ -171,7 +171,11 @@ struct Deliverer: Sendable {
                     if Task.isCancelled { return .stopped }
                     if let error = error as? DeliverError { return .failed(error) }
                     return .failed(
-                        DeliverError(.connection, "deliver stream from orderer \(endpoint) failed: \(error)", cause: error)
+                        DeliverError(
+                            .connection,
+                            "deliver stream from orderer \(endpoint) failed: \(error)",
+                            cause: error
+                        )
                     )
                 }
             }
@@ -189,13 +193,19 @@ struct Deliverer: Sendable {
 
     /// One response: a block is verified, handed on and, if it is a config block, its config switches the
     /// orderer endpoints; a status ends the stream.
-    private func process(_ response: Orderer_DeliverResponse, from endpoint: OrdererConnectionSource.Endpoint)
+    private func process(
+        _ response: Orderer_DeliverResponse,
+        from endpoint: OrdererConnectionSource.Endpoint
+    )
         async throws(DeliverError)
     {
         switch response.type {
         case .status(let status):
             if status == .success {
-                throw DeliverError(.badStatus, "received success from orderer \(endpoint) for a seek that should never complete")
+                throw DeliverError(
+                    .badStatus,
+                    "received success from orderer \(endpoint) for a seek that should never complete"
+                )
             }
             throw DeliverError(.badStatus, "received bad status \(status) from orderer \(endpoint)")
         case .block(let block):

@@ -1,9 +1,9 @@
 import Foundation
 internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
+public import Logging
 // Transitive through grpc-swift-nio-transport: the transport's channel callbacks speak NIO futures.
 internal import NIOCore
-public import Logging
 public import Wire
 
 /// ``OrdererConnector`` over grpc-swift-2's HTTP/2 transport: one connection per stream, dialled within
@@ -22,7 +22,10 @@ public struct GRPCOrdererConnector: OrdererConnector {
     public init(config: DeliverConfig, logger: Logger = Logger(label: "deliver.grpc")) throws(DeliverError) {
         if config.tls.enabled && config.tls.clientAuthRequired {
             guard config.tls.clientCertificatePEM != nil, config.tls.clientKeyPEM != nil else {
-                throw DeliverError(.tls, "TLS client authentication is required but no client certificate and key are set")
+                throw DeliverError(
+                    .tls,
+                    "TLS client authentication is required but no client certificate and key are set"
+                )
             }
         }
         self.config = config

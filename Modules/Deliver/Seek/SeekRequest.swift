@@ -16,7 +16,10 @@ public enum SeekRequest {
     public static let nonceLength = 24
 
     /// The seek info for "every block from `height` on, waiting for new ones".
-    public static func seekInfo(from height: UInt64, contentType: Orderer_SeekInfo.SeekContentType = .block)
+    public static func seekInfo(
+        from height: UInt64,
+        contentType: Orderer_SeekInfo.SeekContentType = .block
+    )
         -> Orderer_SeekInfo
     {
         var info = Orderer_SeekInfo()

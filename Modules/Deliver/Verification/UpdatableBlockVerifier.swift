@@ -68,13 +68,20 @@ public final class UpdatableBlockVerifier: Sendable {
         }
         let number = block.header.number
         guard number == expected else {
-            throw DeliverError(.badBlock, "got block number \(number), expected \(expected), on channel \(self.channelID)")
+            throw DeliverError(
+                .badBlock,
+                "got block number \(number), expected \(expected), on channel \(self.channelID)"
+            )
         }
         do {
             let previous = previousHash.map { (number: expected &- 1, hash: $0) }
             try BlockVerifier(bundle: bundle).verify(block, previous: previous)
         } catch {
-            throw DeliverError(.badBlock, "block \(number) of channel \(self.channelID): \(error.message)", cause: error)
+            throw DeliverError(
+                .badBlock,
+                "block \(number) of channel \(self.channelID): \(error.message)",
+                cause: error
+            )
         }
         var newBundle: ChannelBundle?
         if BlockVerifier.isConfigBlock(block) {
@@ -107,7 +114,11 @@ public final class UpdatableBlockVerifier: Sendable {
             )
         }
         do {
-            return try ChannelBundle(channelID: self.channelID, config: configEnvelope.config, mspBuilder: self.mspBuilder)
+            return try ChannelBundle(
+                channelID: self.channelID,
+                config: configEnvelope.config,
+                mspBuilder: self.mspBuilder
+            )
         } catch {
             throw DeliverError(
                 .badConfig,
