@@ -102,6 +102,13 @@ let layers: [Module] = [
     //    recovery) and the transient store.
     Module("Ledger", layer: 4, uses: ["ChannelConfig", "MSP", "Wire"], external: [grdb, protobuf, logging]),
     Module("TransientStore", layer: 4, uses: ["Wire"], external: [grdb, protobuf]),
+    // 6: the peer's ordering-service client: orderer endpoints, seek, verify, backoff/failover, hand-off of blocks.
+    Module(
+        "Deliver",
+        layer: 6,
+        uses: ["ChannelConfig", "MSP", "Wire"],
+        external: [grpcCore, grpcHTTP2, grpcProtobuf, protobuf, logging, metrics, serviceLifecycle]
+    ),
     // 7: the peer: Peer, channels, GossipService wiring, configuration (core.yaml + CORE_ env), admin service.
     Module("PeerCore", layer: 7, uses: ["Ledger", "ChannelConfig", "MSP", "Wire"], external: [yams, logging]),
     // 8: tools and the test-support module shared by every test target.
@@ -116,10 +123,20 @@ let layers: [Module] = [
 ]
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
-let testedModules: [String] = ["Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "PeerCore", "NetGen"]
+let testedModules: [String] = [
+    "Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "Deliver", "PeerCore", "NetGen",
+]
 
-/// External products a test target uses directly, beyond SwiftProtobuf (the storage tests inspect SQLite).
-let testExternal: [String: [Target.Dependency]] = ["Ledger": [grdb], "TransientStore": [grdb]]
+/// Products of other packages that a test target uses beyond SwiftProtobuf (SQLite for the storage tests, an
+/// in-test gRPC server and test metrics for Deliver).
+let testExternal: [String: [Target.Dependency]] = [
+    "Ledger": [grdb],
+    "TransientStore": [grdb],
+    "Deliver": [
+        grpcCore, grpcHTTP2, grpcProtobuf, logging, serviceLifecycle,
+        .product(name: "MetricsTestKit", package: "swift-metrics"),
+    ],
+]
 
 // MARK: - Layering check
 
@@ -178,11 +195,10 @@ for module in layers {
 
 for name in testedModules {
     let support = byName["TestSupport"] != nil ? [Target.Dependency.target(name: "TestSupport")] : []
-    let external = testExternal[name] ?? []
     targets.append(
         .testTarget(
             name: "\(name)Tests",
-            dependencies: [.target(name: name), protobuf] + support + external,
+            dependencies: [.target(name: name), protobuf] + support + (testExternal[name] ?? []),
             path: "Tests/\(name)Tests"
         )
     )
