@@ -341,6 +341,8 @@ extension GossipCore {
                 return
             }
             let pkiID = PKIID(info.pkiID)
+            // Already known (same or newer): nothing to verify.
+            guard state.stateInfoStore.checkValid(element) else { continue }
             guard let organization = self.organization(of: pkiID) else { continue }
             guard state.isOrgInChannel(organization) else {
                 self.logger.warning("StateInfo snapshot of \(state.id) from \(connection): \(pkiID) is of org \(organization), not in the channel")

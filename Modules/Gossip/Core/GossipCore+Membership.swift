@@ -97,7 +97,7 @@ extension GossipCore {
             record.isAlive = true
             self.members[pkiID] = record
         } else {
-            self.logger.info("learned member \(member)")
+            self.logger.debug("learned member \(member)")
             self.members[pkiID] = MemberRecord(
                 member: member,
                 alive: signed,
