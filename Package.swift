@@ -97,7 +97,12 @@ let layers: [Module] = [
     // 2: identities on OpenSSL: X.509 MSPs, signatures, principals, the MSP manager.
     Module("MSP", layer: 2, uses: ["Wire", "COpenSSL"], external: [protobuf, logging]),
     // 5: gossip core: message signing and tags, identity store, discovery, channel state, pull, emitter, transport.
-    Module("Gossip", layer: 5, uses: ["Wire", "MSP"], external: [protobuf, logging, metrics, collections]),
+    Module(
+        "Gossip",
+        layer: 5,
+        uses: ["Wire", "MSP"],
+        external: [protobuf, grpcCore, grpcHTTP2, logging, metrics, collections]
+    ),
     // 6: per-channel leader election over gossip.
     Module("Election", layer: 6, uses: ["Gossip", "Wire"], external: [protobuf, logging, metrics]),
     // 8: tools and the test-support module shared by every test target.
