@@ -1,9 +1,9 @@
 internal import Foundation
 public import Gossip
-internal import Wire
 internal import Logging
 internal import Metrics
 internal import Synchronization
+internal import Wire
 
 /// The thin async shell that runs a ``LeaderElection`` for one channel: it feeds the state machine leadership
 /// messages from the adapter and timer wake-ups from the clock, and carries out its actions (gossip, callback,
@@ -68,7 +68,12 @@ public final class LeaderElectionService: Sendable {
                 for await message in self.adapter.leadershipMessages() {
                     let view = Set(self.adapter.peers())
                     self.apply {
-                        $0.receive(message, senderInView: view.contains(message.senderID), now: $1, viewSize: view.count)
+                        $0.receive(
+                            message,
+                            senderInView: view.contains(message.senderID),
+                            now: $1,
+                            viewSize: view.count
+                        )
                     }
                 }
             }

@@ -57,6 +57,11 @@ public struct LeadershipMessageFactory: Sendable {
         leadership.pkiID = self.pkiID.bytes
         leadership.isDeclaration = isDeclaration
         leadership.timestamp = Gossip_PeerTime(incNum: self.incNum, seqNum: self.sequence)
-        return Gossip_GossipMessage(nonce: 0, channel: self.channel, tag: .chanAndOrg, content: .leadershipMsg(leadership))
+        return Gossip_GossipMessage(
+            nonce: 0,
+            channel: self.channel,
+            tag: .chanAndOrg,
+            content: .leadershipMsg(leadership)
+        )
     }
 }

@@ -1,4 +1,3 @@
-
 /// An error from the gossip layer: a message that breaks a rule, a failed verification, an unknown peer or channel.
 ///
 /// Errors compare equal by ``code``; the message names the message type, tag, peer (PKI-ID or endpoint) or channel.

@@ -174,9 +174,19 @@ struct ElectionTests {
         var election = LeaderElection(selfID: H.id(5), config: self.config)
         let t0 = GossipInstant(nanosecondsSinceEpoch: 0)
         _ = election.start(now: t0, viewSize: 0)
-        _ = election.receive(LeadershipMessage(senderID: H.id(1), isDeclaration: true), senderInView: false, now: t0, viewSize: 0)
+        _ = election.receive(
+            LeadershipMessage(senderID: H.id(1), isDeclaration: true),
+            senderInView: false,
+            now: t0,
+            viewSize: 0
+        )
         #expect(!election.leaderExists)
-        _ = election.receive(LeadershipMessage(senderID: H.id(1), isDeclaration: false), senderInView: true, now: t0, viewSize: 1)
+        _ = election.receive(
+            LeadershipMessage(senderID: H.id(1), isDeclaration: false),
+            senderInView: true,
+            now: t0,
+            viewSize: 1
+        )
         #expect(election.proposals == [H.id(1)])
     }
 
@@ -206,7 +216,11 @@ struct ElectionAdapterTests {
     @Test("TestAdapterImpl_CreateMessage: seq increments, inc stays, tag CHAN_AND_ORG, channel set, nonce 0")
     func createMessage() throws {
         let id = PKIID(Data([7, 7]))
-        var factory = LeadershipMessageFactory(pkiID: id, channel: "ch", createdAt: GossipInstant(nanosecondsSinceEpoch: 123))
+        var factory = LeadershipMessageFactory(
+            pkiID: id,
+            channel: "ch",
+            createdAt: GossipInstant(nanosecondsSinceEpoch: 123)
+        )
         let first = factory.make(isDeclaration: false)
         let second = factory.make(isDeclaration: true)
         for (message, seq) in [(first, UInt64(1)), (second, 2)] {
@@ -222,7 +236,14 @@ struct ElectionAdapterTests {
             #expect(leadership.timestamp.seqNum == seq)
             #expect(leadership.pkiID == id.bytes)
         }
-        #expect(LeadershipMessage(second, channel: "ch") == LeadershipMessage(senderID: id, isDeclaration: true, timestamp: Gossip_PeerTime(incNum: 123, seqNum: 2)))
+        #expect(
+            LeadershipMessage(second, channel: "ch")
+                == LeadershipMessage(
+                    senderID: id,
+                    isDeclaration: true,
+                    timestamp: Gossip_PeerTime(incNum: 123, seqNum: 2)
+                )
+        )
         // Accepted only with tag CHAN_AND_ORG and the right channel.
         #expect(LeadershipMessage(second, channel: "other") == nil)
         var wrongTag = second

@@ -30,7 +30,14 @@ struct GossipConformanceTests {
             for name in names {
                 let bytes = try Data(contentsOf: base.appendingPathComponent(sub + name))
                 let parts = name.split(separator: ".")
-                result.append(Vector(folder: folder, file: sub + name, expectedCase: String(parts[1]), signed: try SignedGossipMessage(serializedEnvelope: bytes)))
+                result.append(
+                    Vector(
+                        folder: folder,
+                        file: sub + name,
+                        expectedCase: String(parts[1]),
+                        signed: try SignedGossipMessage(serializedEnvelope: bytes)
+                    )
+                )
             }
         }
         return result
@@ -102,13 +109,28 @@ struct GossipConformanceTests {
                 try Self.checkAlive(vector.signed, known: known, crossOrg: folder == "org2" && !vector.isSent, context)
             case .memReq(let request):
                 #expect(!vector.signed.isSigned && message.nonce == 0 || vector.isSent, "\(context)")
-                try Self.checkAlive(try SignedGossipMessage(envelope: request.selfInformation), known: known, crossOrg: folder == "org2" && !vector.isSent, context)
-                #expect(PKIID(try Self.alive(request.selfInformation).membership.pkiID) == sender, "\(context): self information is the sender's")
+                try Self.checkAlive(
+                    try SignedGossipMessage(envelope: request.selfInformation),
+                    known: known,
+                    crossOrg: folder == "org2" && !vector.isSent,
+                    context
+                )
+                #expect(
+                    PKIID(try Self.alive(request.selfInformation).membership.pkiID) == sender,
+                    "\(context): self information is the sender's"
+                )
             case .memRes(let response):
                 #expect(!vector.signed.isSigned, "\(context)")
-                if !vector.isSent { #expect(ourNonces.contains(message.nonce), "\(context): nonce copies the request's") }
+                if !vector.isSent {
+                    #expect(ourNonces.contains(message.nonce), "\(context): nonce copies the request's")
+                }
                 for element in response.alive + response.dead {
-                    try Self.checkAlive(try SignedGossipMessage(envelope: element), known: known, crossOrg: folder == "org2" && !vector.isSent, context)
+                    try Self.checkAlive(
+                        try SignedGossipMessage(envelope: element),
+                        known: known,
+                        crossOrg: folder == "org2" && !vector.isSent,
+                        context
+                    )
                 }
             case .stateSnapshot(let snapshot):
                 #expect(!vector.signed.isSigned, "\(context)")
@@ -120,7 +142,10 @@ struct GossipConformanceTests {
                 try Self.checkStateInfo(vector.signed, channel: nil, context)
             case .stateInfoPullReq(let request):
                 #expect(!vector.signed.isSigned && message.channel.isEmpty && message.nonce == 0, "\(context)")
-                #expect(Self.channels.contains { ChannelMAC.of(sender, channel: $0) == request.channelMac }, "\(context): MAC of the requester")
+                #expect(
+                    Self.channels.contains { ChannelMAC.of(sender, channel: $0) == request.channelMac },
+                    "\(context): MAC of the requester"
+                )
             case .hello(let hello):
                 try Self.checkPull(vector.signed, nonce: hello.nonce, type: hello.msgType, context)
             case .dataDig(let digest):
@@ -128,7 +153,10 @@ struct GossipConformanceTests {
                 #expect((vector.isSent ? theirNonces : ourNonces).contains(digest.nonce), "\(context): answers a hello")
                 for item in digest.digests {
                     if digest.msgType == .blockMsg {
-                        #expect(UInt64(String(decoding: item, as: UTF8.self)) != nil, "\(context): decimal block number")
+                        #expect(
+                            UInt64(String(decoding: item, as: UTF8.self)) != nil,
+                            "\(context): decimal block number"
+                        )
                     } else {
                         #expect(known[PKIID(item)] != nil, "\(context): raw PKI-ID")
                     }
@@ -142,8 +170,15 @@ struct GossipConformanceTests {
                     let inner = try SignedGossipMessage(envelope: item)
                     switch inner.message.content {
                     case .peerIdentity(let identity):
-                        #expect(inner.isSigned && inner.message.tag == .empty && inner.message.nonce == 0 && inner.message.channel.isEmpty, "\(context)")
-                        #expect(try PKIID.of(serializedIdentity: identity.cert) == PKIID(identity.pkiID), "\(context): PKI-ID of the cert it carries")
+                        #expect(
+                            inner.isSigned && inner.message.tag == .empty && inner.message.nonce == 0
+                                && inner.message.channel.isEmpty,
+                            "\(context)"
+                        )
+                        #expect(
+                            try PKIID.of(serializedIdentity: identity.cert) == PKIID(identity.pkiID),
+                            "\(context): PKI-ID of the cert it carries"
+                        )
                     case .dataMsg:
                         try Self.checkBlock(inner, context)
                     default:
@@ -153,12 +188,18 @@ struct GossipConformanceTests {
             case .dataMsg:
                 try Self.checkBlock(vector.signed, context)
             case .stateRequest(let request):
-                #expect(!vector.signed.isSigned && !message.channel.isEmpty && request.startSeqNum <= request.endSeqNum, "\(context)")
+                #expect(
+                    !vector.signed.isSigned && !message.channel.isEmpty && request.startSeqNum <= request.endSeqNum,
+                    "\(context)"
+                )
             case .stateResponse(let response):
                 #expect(!vector.signed.isSigned, "\(context)")
                 #expect(ourNonces.contains(message.nonce), "\(context): nonce copies the request's")
                 for payload in response.payloads {
-                    #expect(try Common_Block(serializedBytes: payload.data).header.number == payload.seqNum, "\(context)")
+                    #expect(
+                        try Common_Block(serializedBytes: payload.data).header.number == payload.seqNum,
+                        "\(context)"
+                    )
                 }
             case .privateData, .privateReq, .privateRes:
                 #expect(!vector.signed.isSigned && message.tag == .chanOnly && !message.channel.isEmpty, "\(context)")
@@ -179,11 +220,18 @@ struct GossipConformanceTests {
             case .stateInfoPullReq(let request):
                 var rebuilt = Gossip_StateInfoPullRequest()
                 rebuilt.channelMac = request.channelMac
-                let ours = try SignedGossipMessage.noopSign(Gossip_GossipMessage(tag: .chanOrOrg, content: .stateInfoPullReq(rebuilt)))
+                let ours = try SignedGossipMessage.noopSign(
+                    Gossip_GossipMessage(tag: .chanOrOrg, content: .stateInfoPullReq(rebuilt))
+                )
                 #expect(ours.envelope.payload == vector.signed.envelope.payload, "\(vector.file)")
             case .stateSnapshot(let snapshot) where snapshot.elements.isEmpty:
                 let ours = try SignedGossipMessage.noopSign(
-                    Gossip_GossipMessage(nonce: message.nonce, channel: message.channel.isEmpty ? nil : message.channelID, tag: .chanOrOrg, content: .stateSnapshot(Gossip_StateInfoSnapshot()))
+                    Gossip_GossipMessage(
+                        nonce: message.nonce,
+                        channel: message.channel.isEmpty ? nil : message.channelID,
+                        tag: .chanOrOrg,
+                        content: .stateSnapshot(Gossip_StateInfoSnapshot())
+                    )
                 )
                 #expect(ours.envelope.payload == vector.signed.envelope.payload, "\(vector.file)")
             default:
@@ -217,12 +265,20 @@ struct GossipConformanceTests {
         return alive
     }
 
-    static func checkAlive(_ signed: SignedGossipMessage, known: [PKIID: String], crossOrg: Bool, _ context: String) throws {
+    static func checkAlive(
+        _ signed: SignedGossipMessage,
+        known: [PKIID: String],
+        crossOrg: Bool,
+        _ context: String
+    ) throws {
         guard case .aliveMsg(let alive)? = signed.message.content else {
             Issue.record("\(context): element is \(signed.message.contentName), not alive_msg")
             return
         }
-        #expect(signed.message.tag == .empty && signed.message.nonce == 0 && signed.message.channel.isEmpty, "\(context)")
+        #expect(
+            signed.message.tag == .empty && signed.message.nonce == 0 && signed.message.channel.isEmpty,
+            "\(context)"
+        )
         #expect(signed.isSigned, "\(context)")
         let pkiID = PKIID(alive.membership.pkiID)
         #expect(known[pkiID] != nil, "\(context): alive of an unknown PKI-ID")
@@ -233,7 +289,10 @@ struct GossipConformanceTests {
         if crossOrg {
             #expect(!signed.envelope.hasSecretEnvelope, "\(context): secret envelope crossed orgs")
         } else if known[pkiID] == "Org1MSP" {
-            #expect(signed.internalEndpoint?.isEmpty == false, "\(context): own-org alive carries the internal endpoint")
+            #expect(
+                signed.internalEndpoint?.isEmpty == false,
+                "\(context): own-org alive carries the internal endpoint"
+            )
             #expect(!signed.envelope.secretEnvelope.signature.isEmpty, "\(context): secret is signed")
         }
     }
@@ -243,16 +302,27 @@ struct GossipConformanceTests {
             Issue.record("\(context): element is \(signed.message.contentName), not state_info")
             return
         }
-        #expect(signed.isSigned && signed.message.tag == .chanOrOrg && signed.message.channel.isEmpty, "\(context): StateInfo has no channel field")
+        #expect(
+            signed.isSigned && signed.message.tag == .chanOrOrg && signed.message.channel.isEmpty,
+            "\(context): StateInfo has no channel field"
+        )
         let pkiID = PKIID(info.pkiID)
         let candidates = channel.map { [$0] } ?? Self.channels
         #expect(candidates.contains { ChannelMAC.of(pkiID, channel: $0) == info.channelMac }, "\(context): channel MAC")
         #expect(info.hasTimestamp && info.hasProperties, "\(context)")
     }
 
-    static func checkPull(_ signed: SignedGossipMessage, nonce: UInt64, type: Gossip_PullMsgType, _ context: String) throws {
+    static func checkPull(
+        _ signed: SignedGossipMessage,
+        nonce: UInt64,
+        type: Gossip_PullMsgType,
+        _ context: String
+    ) throws {
         let message = signed.message
-        #expect(!signed.isSigned && message.nonce == 0 && nonce != 0, "\(context): unsigned, outer nonce 0, pull nonce set")
+        #expect(
+            !signed.isSigned && message.nonce == 0 && nonce != 0,
+            "\(context): unsigned, outer nonce 0, pull nonce set"
+        )
         switch type {
         case .blockMsg: #expect(message.tag == .chanAndOrg && !message.channel.isEmpty, "\(context)")
         case .identityMsg: #expect(message.tag == .empty && message.channel.isEmpty, "\(context)")

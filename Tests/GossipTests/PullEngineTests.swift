@@ -24,14 +24,20 @@ struct PullHarness {
         self.engines[peer] = engine
     }
 
-    func items(_ peer: PKIID) -> Set<Int> { Set(self.engines[peer]!.items.compactMap { Int(String(decoding: $0, as: UTF8.self)) }) }
+    func items(_ peer: PKIID) -> Set<Int> {
+        Set(self.engines[peer]!.items.compactMap { Int(String(decoding: $0, as: UTF8.self)) })
+    }
 
     /// One full pull round by `initiator` with `peers`.
     mutating func pull(_ initiator: PKIID, from peers: [PKIID]) {
         let hellos = self.engines[initiator]!.initiatePull(peers: peers, now: self.now, random: &self.random)
         for case .hello(let to, let nonce) in hellos {
             let filter = self.filters[to]
-            if let digest = self.engines[to]!.onHello(nonce: nonce, now: self.now, filter: { filter?(initiator, $0) ?? true }) {
+            if let digest = self.engines[to]!.onHello(
+                nonce: nonce,
+                now: self.now,
+                filter: { filter?(initiator, $0) ?? true }
+            ) {
                 self.engines[initiator]!.onDigest(digest, nonce: nonce)
             }
         }
@@ -40,7 +46,12 @@ struct PullHarness {
         for case .request(let to, let items, let nonce) in requests {
             self.requests.append((initiator, to, items))
             let filter = self.filters[to]
-            if let answer = self.engines[to]!.onRequest(items, nonce: nonce, now: self.now, filter: { filter?(initiator, $0) ?? true }) {
+            if let answer = self.engines[to]!.onRequest(
+                items,
+                nonce: nonce,
+                now: self.now,
+                filter: { filter?(initiator, $0) ?? true }
+            ) {
                 self.engines[initiator]!.onResponse(answer, nonce: nonce)
             }
         }
@@ -111,7 +122,9 @@ struct PullEngineTests {
         let now = GossipInstant(nanosecondsSinceEpoch: 0)
         #expect(engine.onRequest([PullHarness.item(1)], nonce: 5, now: now) == nil)
         #expect(engine.onHello(nonce: 5, now: now) == [PullHarness.item(1)])
-        #expect(engine.onRequest([PullHarness.item(1), PullHarness.item(2)], nonce: 5, now: now) == [PullHarness.item(1)])
+        #expect(
+            engine.onRequest([PullHarness.item(1), PullHarness.item(2)], nonce: 5, now: now) == [PullHarness.item(1)]
+        )
         #expect(engine.onRequest([PullHarness.item(1)], nonce: 5, now: now.advanced(by: .seconds(1))) == nil)
     }
 

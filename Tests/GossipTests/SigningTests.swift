@@ -52,7 +52,9 @@ struct SigningTests {
             try mcs.sign(payload)
         }
         #expect(signed.internalEndpoint == nil)
-        try signed.signSecret(internalEndpoint: "10.0.0.1:7051") { (payload) throws(GossipError) in try mcs.sign(payload) }
+        try signed.signSecret(internalEndpoint: "10.0.0.1:7051") { (payload) throws(GossipError) in
+            try mcs.sign(payload)
+        }
         #expect(signed.internalEndpoint == "10.0.0.1:7051")
         try signed.verify(identity: alice.serialized, using: mcs)
         // A secret signed by someone else fails the whole verification.
@@ -83,7 +85,10 @@ struct SigningTests {
 
 @Suite("Tag legality (§10.3)")
 struct TagLegalityTests {
-    static func message(_ content: Gossip_GossipMessage.OneOf_Content, _ tag: Gossip_GossipMessage.Tag) -> Gossip_GossipMessage {
+    static func message(
+        _ content: Gossip_GossipMessage.OneOf_Content,
+        _ tag: Gossip_GossipMessage.Tag
+    ) -> Gossip_GossipMessage {
         Gossip_GossipMessage(tag: tag, content: content)
     }
 
@@ -113,7 +118,8 @@ struct TagLegalityTests {
     func legalTags(index: Int) throws {
         let (content, required) = Self.legal[index]
         try Self.message(content, required).checkTagIsLegal()
-        for tag in [Gossip_GossipMessage.Tag.undefined, .empty, .orgOnly, .chanOnly, .chanAndOrg, .chanOrOrg] where tag != required {
+        for tag in [Gossip_GossipMessage.Tag.undefined, .empty, .orgOnly, .chanOnly, .chanAndOrg, .chanOrOrg]
+        where tag != required {
             let error = #expect(throws: GossipError.self) { try Self.message(content, tag).checkTagIsLegal() }
             #expect(error?.code == .illegalTag)
             // The error names the message type and the tag.

@@ -16,7 +16,9 @@ struct MessageStoreTests {
     static func block(_ number: UInt64) throws -> SignedGossipMessage {
         var data = Gossip_DataMessage()
         data.payload.seqNum = number
-        return try SignedGossipMessage.noopSign(Gossip_GossipMessage(channel: "c", tag: .chanAndOrg, content: .dataMsg(data)))
+        return try SignedGossipMessage.noopSign(
+            Gossip_GossipMessage(channel: "c", tag: .chanAndOrg, content: .dataMsg(data))
+        )
     }
 
     let t0 = GossipInstant(nanosecondsSinceEpoch: 0)
@@ -82,7 +84,9 @@ struct IdentityStoreTests {
         // Putting again is fine (already known).
         try store.put(other.pkiID, identity: other.serialized, now: self.t0)
         // Wrong PKI-ID for the identity.
-        #expect(throws: GossipError(.invalidIdentity, "")) { try store.put(me.pkiID, identity: other.serialized, now: self.t0) }
+        #expect(throws: GossipError(.invalidIdentity, "")) {
+            try store.put(me.pkiID, identity: other.serialized, now: self.t0)
+        }
         // An identity the CA never issued does not validate.
         let stranger = FakePKI(seed: 99).issue(mspID: "Org1MSP", name: "stranger")
         #expect(throws: GossipError(.invalidIdentity, "")) {
@@ -98,7 +102,9 @@ struct IdentityStoreTests {
         let past = self.pki.issue(mspID: "Org1MSP", name: "past", expiresAt: self.t0.advanced(by: .seconds(-1)).date)
         var store = try self.store(me)
         try store.put(soon.pkiID, identity: soon.serialized, now: self.t0)
-        #expect(throws: GossipError(.invalidIdentity, "")) { try store.put(past.pkiID, identity: past.serialized, now: self.t0) }
+        #expect(throws: GossipError(.invalidIdentity, "")) {
+            try store.put(past.pkiID, identity: past.serialized, now: self.t0)
+        }
         #expect(store.purge(now: self.t0.advanced(by: .seconds(29))).isEmpty)
         #expect(store.purge(now: self.t0.advanced(by: .seconds(31))) == [soon.pkiID])
         #expect(store.lookup(soon.pkiID) == nil)

@@ -1,8 +1,8 @@
 public import Foundation
 public import Gossip
+internal import SwiftProtobuf
 internal import Synchronization
 internal import Wire
-internal import SwiftProtobuf
 
 /// A tiny certificate authority for tests: it issues identities (real `msp.SerializedIdentity` bytes with a fake
 /// certificate), remembers each one's secret key, expiry and revocation, and signs blocks as an orderer.
@@ -55,7 +55,12 @@ public final class FakePKI: Sendable {
 
     /// A block of `channel` with `transactions` fake transactions, its data hash, and the orderer's signature
     /// in metadata[0]: the bytes a deliverer would gossip.
-    public func makeBlock(number: UInt64, channel: ChannelID, previousHash: Data = Data(), transactions: Int = 1) -> Data {
+    public func makeBlock(
+        number: UInt64,
+        channel: ChannelID,
+        previousHash: Data = Data(),
+        transactions: Int = 1
+    ) -> Data {
         var block = Common_Block()
         block.header.number = number
         block.header.previousHash = previousHash
@@ -119,7 +124,12 @@ public struct FakeMessageCryptoService: MessageCryptoService {
         }
     }
 
-    public func verifyByChannel(_ channel: ChannelID, identity: Data, signature: Data, message: Data) throws(GossipError) {
+    public func verifyByChannel(
+        _ channel: ChannelID,
+        identity: Data,
+        signature: Data,
+        message: Data
+    ) throws(GossipError) {
         try self.verify(identity: identity, signature: signature, message: message)
     }
 
@@ -137,13 +147,16 @@ public struct FakeMessageCryptoService: MessageCryptoService {
         guard block.header.dataHash == Digest.sha256(concatenating: block.data.data) else {
             throw GossipError(.badBlock, "block \(sequence) of \(channel): data hash mismatch")
         }
-        guard let signature = block.metadata.metadata.first, signature == self.pki.ordererSignature(block, channel: channel)
+        guard let signature = block.metadata.metadata.first,
+            signature == self.pki.ordererSignature(block, channel: channel)
         else {
             throw GossipError(.badBlock, "block \(sequence) of \(channel): orderer signature does not verify")
         }
     }
 
-    public func expiration(of identity: Data) throws(GossipError) -> Date? { try self.pki.secret(of: identity).expiresAt }
+    public func expiration(of identity: Data) throws(GossipError) -> Date? {
+        try self.pki.secret(of: identity).expiresAt
+    }
 }
 
 /// ``SecurityAdvisor`` that reads the MSP id from the serialised identity.

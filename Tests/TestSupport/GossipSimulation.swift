@@ -81,6 +81,7 @@ public final class GossipSimulation {
 
     private var queue = Heap<Event>()
     private var sequence: UInt64 = 0
+    private var eventsHandled = 0
     private var random: SeededRandom
     private var byEndpoint: [String: Int] = [:]
     private var scheduledCoreWake: [Int: GossipInstant] = [:]
@@ -95,7 +96,10 @@ public final class GossipSimulation {
     }()
 
     /// Creates an empty simulation starting at a fixed virtual time.
-    public init(seed: UInt64 = 42, start: GossipInstant = GossipInstant(nanosecondsSinceEpoch: 1_700_000_000_000_000_000)) {
+    public init(
+        seed: UInt64 = 42,
+        start: GossipInstant = GossipInstant(nanosecondsSinceEpoch: 1_700_000_000_000_000_000)
+    ) {
         self.seed = seed
         self.pki = FakePKI(seed: seed)
         self.now = start
@@ -108,12 +112,13 @@ public final class GossipSimulation {
         organization: String,
         name: String,
         externalEndpoint: Bool = true,
+        certificateExpiresAt: GossipInstant? = nil,
         config: GossipConfig = GossipConfig(),
         configure: (inout GossipConfig) -> Void = { _ in }
     ) throws -> Int {
         let index = self.peers.count
         let endpoint = "\(name):7051"
-        let identity = self.pki.issue(mspID: organization, name: name)
+        let identity = self.pki.issue(mspID: organization, name: name, expiresAt: certificateExpiresAt?.date)
         var config = config
         config.internalEndpoint = endpoint
         config.externalEndpoint = externalEndpoint ? endpoint : ""
@@ -127,7 +132,9 @@ public final class GossipSimulation {
             seed: self.seed &+ UInt64(index) &* 7919,
             logger: self.logger
         )
-        self.peers.append(Peer(name: name, organization: organization, endpoint: endpoint, identity: identity, core: core))
+        self.peers.append(
+            Peer(name: name, organization: organization, endpoint: endpoint, identity: identity, core: core)
+        )
         self.byEndpoint[endpoint] = index
         return index
     }
@@ -145,14 +152,21 @@ public final class GossipSimulation {
     }
 
     /// Every peer joins `channel` with `organizations` (sequence 1) and publishes `height`.
-    public func joinAll(channel: ChannelID, organizations: [String], anchorPeers: [AnchorPeer] = [], height: UInt64 = 1) {
+    public func joinAll(channel: ChannelID, organizations: [String], anchorPeers: [AnchorPeer] = [], height: UInt64 = 1)
+    {
         for index in self.peers.indices {
             self.join(index, channel: channel, organizations: organizations, anchorPeers: anchorPeers, height: height)
         }
     }
 
     /// One peer joins `channel`.
-    public func join(_ index: Int, channel: ChannelID, organizations: [String], anchorPeers: [AnchorPeer] = [], height: UInt64 = 1) {
+    public func join(
+        _ index: Int,
+        channel: ChannelID,
+        organizations: [String],
+        anchorPeers: [AnchorPeer] = [],
+        height: UInt64 = 1
+    ) {
         let join = JoinChannelMessage(sequence: 1, organizations: organizations, anchorPeers: anchorPeers)
         var actions = self.peers[index].core.joinChannel(join, channel: channel, now: self.now)
         actions += self.peers[index].core.updateLedgerHeight(height, channel: channel, now: self.now)
@@ -170,7 +184,9 @@ public final class GossipSimulation {
         let selfID = self.peers[index].core.selfPKIID
         var election = LeaderElection(selfID: selfID, config: config)
         let actions = election.start(now: self.now, viewSize: self.view(index, channel: channel).count)
-        self.peers[index].elections[channel] = (election, LeadershipMessageFactory(pkiID: selfID, channel: channel, createdAt: self.now))
+        self.peers[index].elections[channel] = (
+            election, LeadershipMessageFactory(pkiID: selfID, channel: channel, createdAt: self.now)
+        )
         self.performElection(actions, of: index, channel: channel)
         self.scheduleWakes(index)
     }
@@ -202,7 +218,10 @@ public final class GossipSimulation {
     /// misbehaving peer.
     public func inject(_ envelope: Gossip_Envelope, from: Int, to: Int) {
         guard let connection = self.connection(from: from, to: to, expected: nil) else { return }
-        self.push(self.now.advanced(by: self.latency), .deliver(to: to, envelope: envelope, connection: connection, from: from))
+        self.push(
+            self.now.advanced(by: self.latency),
+            .deliver(to: to, envelope: envelope, connection: connection, from: from)
+        )
     }
 
     /// Crashes a peer: it stops, and envelopes to it are lost.
@@ -224,15 +243,30 @@ public final class GossipSimulation {
     /// Runs the simulation for `duration` of virtual time.
     public func run(for duration: Duration) {
         let end = self.now.advanced(by: duration)
-        var budget = 50_000_000
+        while !self.step(until: end, maxEvents: .max) {}
+    }
+
+    /// Runs the simulation for `duration` of virtual time, yielding the thread every `chunk` events so that a
+    /// long simulation does not starve other tasks of the cooperative pool (tests run in parallel).
+    public func run(for duration: Duration, yieldingEvery chunk: Int = 2_000) async {
+        let end = self.now.advanced(by: duration)
+        while !self.step(until: end, maxEvents: chunk) { await Task.yield() }
+    }
+
+    /// Handles up to `maxEvents` events due by `end`; true when none is left before `end` (time is then `end`).
+    private func step(until end: GossipInstant, maxEvents: Int) -> Bool {
+        var handled = 0
         while let next = self.queue.min, next.time <= end {
-            budget -= 1
-            precondition(budget > 0, "simulation does not make progress at \(self.now)")
+            guard handled < maxEvents else { return false }
+            handled += 1
+            self.eventsHandled += 1
+            precondition(self.eventsHandled < 500_000_000, "simulation does not make progress at \(self.now)")
             let event = self.queue.removeMin()
             self.now = max(self.now, event.time)
             self.handle(event.kind)
         }
         self.now = end
+        return true
     }
 
     /// The peer index of a PKI-ID.
@@ -241,12 +275,16 @@ public final class GossipSimulation {
     /// The election view of a peer: same-org peers of the channel.
     public func view(_ index: Int, channel: ChannelID) -> [PKIID] {
         let core = self.peers[index].core
-        return core.peersOfChannel(channel).filter { core.organization(of: $0.pkiID) == core.selfOrganization }.map(\.pkiID)
+        return core.peersOfChannel(channel).filter { core.organization(of: $0.pkiID) == core.selfOrganization }.map(
+            \.pkiID
+        )
     }
 
     /// The peers that consider themselves leader of `channel`.
     public func leaders(of channel: ChannelID) -> [Int] {
-        self.peers.indices.filter { self.peers[$0].isUp && self.peers[$0].elections[channel]?.election.isLeader == true }
+        self.peers.indices.filter {
+            self.peers[$0].isUp && self.peers[$0].elections[channel]?.election.isLeader == true
+        }
     }
 
     // MARK: - Events
@@ -265,7 +303,9 @@ public final class GossipSimulation {
             self.perform(actions, of: to)
             self.scheduleWakes(to)
         case .wakeCore(let index):
-            guard self.scheduledCoreWake[index] == self.now || self.scheduledCoreWake[index].map({ $0 <= self.now }) == true
+            guard
+                self.scheduledCoreWake[index] == self.now
+                    || self.scheduledCoreWake[index].map({ $0 <= self.now }) == true
             else { return }
             self.scheduledCoreWake[index] = nil
             guard self.peers[index].isUp else { return }
@@ -301,7 +341,9 @@ public final class GossipSimulation {
             guard let wake = entry.election.nextWakeUp else { continue }
             let key = "\(index)/\(channel)"
             let deadline = max(wake, self.now)
-            if let scheduled = self.scheduledElectionWake[key], scheduled <= deadline, scheduled >= self.now { continue }
+            if let scheduled = self.scheduledElectionWake[key], scheduled <= deadline, scheduled >= self.now {
+                continue
+            }
             self.scheduledElectionWake[key] = deadline
             self.push(deadline, .wakeElection(index, channel))
         }
@@ -346,7 +388,10 @@ public final class GossipSimulation {
                     self.droppedCount += 1
                     continue
                 }
-                self.push(self.now.advanced(by: self.latency), .deliver(to: target, envelope: envelope, connection: connection, from: index))
+                self.push(
+                    self.now.advanced(by: self.latency),
+                    .deliver(to: target, envelope: envelope, connection: connection, from: index)
+                )
             case .probe(let peer):
                 var result: ConnectionInfo?
                 if let target = self.byEndpoint[peer.endpoint], self.reachable(index, target),

@@ -80,9 +80,16 @@ public final class InMemoryNetwork: Sendable {
     }
 
     /// Registers `endpoint` for a peer with `identity`, whose crypto `mcs` verifies its peers' handshakes.
-    public func transport(endpoint: String, identity: Data, mcs: any MessageCryptoService) throws(GossipError) -> InMemoryTransport {
+    public func transport(
+        endpoint: String,
+        identity: Data,
+        mcs: any MessageCryptoService
+    ) throws(GossipError) -> InMemoryTransport {
         let pkiID = try mcs.pkiID(of: identity)
-        let (stream, continuation) = AsyncStream.makeStream(of: ReceivedEnvelope.self, bufferingPolicy: .bufferingNewest(10_000))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: ReceivedEnvelope.self,
+            bufferingPolicy: .bufferingNewest(10_000)
+        )
         self.state.withLock {
             $0.endpoints[endpoint] = Endpoint(identity: identity, pkiID: pkiID, mcs: mcs, continuation: continuation)
         }
@@ -191,7 +198,11 @@ public final class InMemoryNetwork: Sendable {
             let received = ReceivedEnvelope(envelope: envelope, connection: local)
             if self.conditions.latency > .zero {
                 state.pending.append(
-                    Pending(deliverAt: self.clock.now.advanced(by: self.conditions.latency), to: peer.endpoint, received: received)
+                    Pending(
+                        deliverAt: self.clock.now.advanced(by: self.conditions.latency),
+                        to: peer.endpoint,
+                        received: received
+                    )
                 )
                 return nil
             }

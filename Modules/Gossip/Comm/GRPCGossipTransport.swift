@@ -70,7 +70,11 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
     private let localHello: Gossip_Envelope
 
     /// Creates the transport; nothing listens or dials until ``run()``.
-    public init(configuration: Configuration, mcs: any MessageCryptoService, logger: Logger = Logger(label: "gossip.comm")) throws(GossipError) {
+    public init(
+        configuration: Configuration,
+        mcs: any MessageCryptoService,
+        logger: Logger = Logger(label: "gossip.comm")
+    ) throws(GossipError) {
         self.configuration = configuration
         self.mcs = mcs
         self.logger = logger
@@ -108,7 +112,7 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
         }
         do {
             try await self.serve(on: server, service: service)
-        } catch where Task.isCancelled {
+        } catch  where Task.isCancelled {
             // Cancellation is how the transport stops; the server reports it as an error.
         }
     }
@@ -174,15 +178,27 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
     public func probe(_ peer: RemotePeer) async throws(GossipError) -> ConnectionInfo {
         do {
             return try await self.withClient(peer.endpoint) { client in
-                _ = try await client.ping(Gossip_Empty(), options: self.callOptions(timeout: self.configuration.gossip.connTimeout))
-                let probeHello = try Handshake.connEstablish(identity: self.configuration.identity, probe: true, mcs: self.mcs)
+                _ = try await client.ping(
+                    Gossip_Empty(),
+                    options: self.callOptions(timeout: self.configuration.gossip.connTimeout)
+                )
+                let probeHello = try Handshake.connEstablish(
+                    identity: self.configuration.identity,
+                    probe: true,
+                    mcs: self.mcs
+                )
                 var options = self.callOptions(timeout: self.configuration.gossip.probeHandshakeTimeout)
                 options.timeout = self.configuration.gossip.probeHandshakeTimeout
                 return try await client.gossipStream(options: options) { writer in
                     try await writer.write(probeHello)
                 } onResponse: { response in
                     for try await first in response.messages {
-                        return try Handshake.verify(first, endpoint: peer.endpoint, expectedPKIID: peer.pkiID, mcs: self.mcs)
+                        return try Handshake.verify(
+                            first,
+                            endpoint: peer.endpoint,
+                            expectedPKIID: peer.pkiID,
+                            mcs: self.mcs
+                        )
                     }
                     throw GossipError(.handshakeFailed, "\(peer.endpoint) closed the stream before its handshake")
                 }
@@ -246,12 +262,21 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
         )
         do {
             try await self.withClient(peer.endpoint) { client in
-                _ = try await client.ping(Gossip_Empty(), options: self.callOptions(timeout: self.configuration.gossip.connTimeout))
+                _ = try await client.ping(
+                    Gossip_Empty(),
+                    options: self.callOptions(timeout: self.configuration.gossip.connTimeout)
+                )
                 try await client.gossipStream(options: self.callOptions()) { writer in
                     try await writer.write(self.localHello)
                     for await envelope in outbound { try await writer.write(envelope) }
                 } onResponse: { response in
-                    try await self.relay(response.messages, endpoint: peer.endpoint, expected: peer.pkiID, dialled: peer.endpoint, outbound: continuation)
+                    try await self.relay(
+                        response.messages,
+                        endpoint: peer.endpoint,
+                        expected: peer.pkiID,
+                        dialled: peer.endpoint,
+                        outbound: continuation
+                    )
                 }
             }
         } catch {
@@ -295,10 +320,17 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
                 }
                 for try await envelope in messages {
                     guard let current = connection else {
-                        let info = try Handshake.verify(envelope, endpoint: endpoint, expectedPKIID: expected, mcs: self.mcs)
+                        let info = try Handshake.verify(
+                            envelope,
+                            endpoint: endpoint,
+                            expectedPKIID: expected,
+                            mcs: self.mcs
+                        )
                         authenticated.done.store(true, ordering: .releasing)
                         // A probe connection ends right after the handshake.
-                        if case .conn(let hello)? = try? SignedGossipMessage(envelope: envelope).message.content, hello.probe {
+                        if case .conn(let hello)? = try? SignedGossipMessage(envelope: envelope).message.content,
+                            hello.probe
+                        {
                             return
                         }
                         let registered = Connection(info: info, dialledEndpoint: dialled, outbound: outbound)
@@ -346,7 +378,7 @@ private final class HandshakeFlag: Sendable {
 }
 
 /// `gossip.Gossip` served by a ``GRPCGossipTransport``.
-fileprivate struct GossipService: Gossip_Gossip.SimpleServiceProtocol {
+private struct GossipService: Gossip_Gossip.SimpleServiceProtocol {
     let transport: GRPCGossipTransport
 
     func gossipStream(

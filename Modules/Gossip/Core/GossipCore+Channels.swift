@@ -10,7 +10,11 @@ extension GossipCore {
     /// a lower sequence than applied is ignored (equal is accepted); otherwise the organisation list is replaced
     /// and cached StateInfo re-checked against it. Then every anchor peer (not self, non-empty host, port ≠ 0) is
     /// probed so it can be sent a membership request.
-    public mutating func joinChannel(_ join: JoinChannelMessage, channel: ChannelID, now: GossipInstant) -> [GossipAction] {
+    public mutating func joinChannel(
+        _ join: JoinChannelMessage,
+        channel: ChannelID,
+        now: GossipInstant
+    ) -> [GossipAction] {
         if self.channels[channel] == nil {
             self.channels[channel] = ChannelState(id: channel, config: self.config, now: now)
         }
@@ -20,7 +24,9 @@ extension GossipCore {
         }
         var state = self.channels[channel]!
         if let applied = state.joinSequence, join.sequence < applied {
-            self.logger.warning("join message of channel \(channel) has sequence \(join.sequence) < \(applied): ignored")
+            self.logger.warning(
+                "join message of channel \(channel) has sequence \(join.sequence) < \(applied): ignored"
+            )
         } else {
             state.organizations = join.organizations
             state.joinSequence = join.sequence
@@ -54,7 +60,8 @@ extension GossipCore {
     }
 
     /// Publishes a new ledger height for `channel` (a new StateInfo, gossiped at the next publish interval).
-    public mutating func updateLedgerHeight(_ height: UInt64, channel: ChannelID, now: GossipInstant) -> [GossipAction] {
+    public mutating func updateLedgerHeight(_ height: UInt64, channel: ChannelID, now: GossipInstant) -> [GossipAction]
+    {
         guard self.channels[channel] != nil else {
             self.logger.warning("no such channel \(channel) to update the ledger height of")
             return []
@@ -64,7 +71,11 @@ extension GossipCore {
     }
 
     /// Publishes the chaincodes installed on `channel`.
-    public mutating func updateChaincodes(_ chaincodes: [Gossip_Chaincode], channel: ChannelID, now: GossipInstant) -> [GossipAction] {
+    public mutating func updateChaincodes(
+        _ chaincodes: [Gossip_Chaincode],
+        channel: ChannelID,
+        now: GossipInstant
+    ) -> [GossipAction] {
         guard self.channels[channel] != nil else { return [] }
         self.channels[channel]!.chaincodes = chaincodes
         return self.refreshStateInfo(channel, now: now)
@@ -178,7 +189,11 @@ extension GossipCore {
         return actions
     }
 
-    private func blockPullOutputs(_ outputs: [PullEngine.Output], channel: ChannelID, state: ChannelState) -> [GossipAction] {
+    private func blockPullOutputs(
+        _ outputs: [PullEngine.Output],
+        channel: ChannelID,
+        state: ChannelState
+    ) -> [GossipAction] {
         outputs.compactMap { output -> GossipAction? in
             let message: Gossip_GossipMessage
             let target: PKIID
@@ -278,7 +293,9 @@ extension GossipCore {
             do {
                 try self.mcs.verifyBlock(channel: channel, sequence: data.payload.seqNum, block: data.payload.data)
             } catch {
-                self.logger.warning("block \(data.payload.seqNum) of \(channel) from \(connection) does not verify: \(error)")
+                self.logger.warning(
+                    "block \(data.payload.seqNum) of \(channel) from \(connection) does not verify: \(error)"
+                )
                 return []
             }
             guard state.addBlock(signed, now: now) else { return [] }
@@ -337,7 +354,9 @@ extension GossipCore {
             guard let element = try? SignedGossipMessage(envelope: envelope),
                 case .stateInfo(let info)? = element.message.content
             else {
-                self.logger.warning("StateInfo snapshot of \(state.id) from \(connection) holds a non-StateInfo element")
+                self.logger.warning(
+                    "StateInfo snapshot of \(state.id) from \(connection) holds a non-StateInfo element"
+                )
                 return
             }
             let pkiID = PKIID(info.pkiID)
@@ -345,11 +364,15 @@ extension GossipCore {
             guard state.stateInfoStore.checkValid(element) else { continue }
             guard let organization = self.organization(of: pkiID) else { continue }
             guard state.isOrgInChannel(organization) else {
-                self.logger.warning("StateInfo snapshot of \(state.id) from \(connection): \(pkiID) is of org \(organization), not in the channel")
+                self.logger.warning(
+                    "StateInfo snapshot of \(state.id) from \(connection): \(pkiID) is of org \(organization), not in the channel"
+                )
                 return
             }
             guard ChannelMAC.of(pkiID, channel: state.id) == info.channelMac else {
-                self.logger.warning("StateInfo snapshot of \(state.id) from \(connection): element of \(pkiID) has a wrong MAC")
+                self.logger.warning(
+                    "StateInfo snapshot of \(state.id) from \(connection): element of \(pkiID) has a wrong MAC"
+                )
                 return
             }
             do {
@@ -398,7 +421,9 @@ extension GossipCore {
             state.blockPull.onDigest(wanted, nonce: digest.nonce)
             return []
         case .dataReq(let request):
-            guard let items = state.blockPull.onRequest(request.digests, nonce: request.nonce, now: now) else { return [] }
+            guard let items = state.blockPull.onRequest(request.digests, nonce: request.nonce, now: now) else {
+                return []
+            }
             var update = Gossip_DataUpdate()
             update.nonce = request.nonce
             update.msgType = .blockMsg
@@ -413,7 +438,9 @@ extension GossipCore {
                     return []
                 }
                 guard block.message.channel == Data(channel.utf8) else {
-                    self.logger.warning("block update of \(channel) from \(connection) holds an item of channel \(block.message.channelID)")
+                    self.logger.warning(
+                        "block update of \(channel) from \(connection) holds an item of channel \(block.message.channelID)"
+                    )
                     return []
                 }
                 guard case .dataMsg(let data)? = block.message.content, data.hasPayload else {

@@ -1,7 +1,7 @@
 internal import Foundation
 internal import Logging
-internal import Wire
 internal import OrderedCollections
+internal import Wire
 
 extension GossipCore {
     /// Starts an identity pull round with pullPeerNum random alive members.
@@ -45,7 +45,10 @@ extension GossipCore {
     /// the cert's; then puts the cert into the identity store (which validates it).
     mutating func acceptIdentityItem(_ item: SignedGossipMessage, now: GossipInstant) throws(GossipError) -> PKIID {
         guard case .peerIdentity(let peerIdentity)? = item.message.content else {
-            throw GossipError(.malformedMessage, "identity update item is \(item.message.contentName), not peer_identity")
+            throw GossipError(
+                .malformedMessage,
+                "identity update item is \(item.message.contentName), not peer_identity"
+            )
         }
         let pkiID = PKIID(peerIdentity.pkiID)
         let computed = try self.mcs.pkiID(of: peerIdentity.cert)

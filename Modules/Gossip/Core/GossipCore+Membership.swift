@@ -68,7 +68,11 @@ extension GossipCore {
     }
 
     /// A verified alive message arrived by push: store it, learn/update/resurrect the member, forward it.
-    mutating func handleAlive(_ signed: SignedGossipMessage, from connection: ConnectionInfo, now: GossipInstant) -> [GossipAction] {
+    mutating func handleAlive(
+        _ signed: SignedGossipMessage,
+        from connection: ConnectionInfo,
+        now: GossipInstant
+    ) -> [GossipAction] {
         guard self.aliveStore.add(signed, now: now).added else { return [] }
         self.learn(signed, now: now)
         return self.emit(signed, excluding: connection.pkiID, now: now)
@@ -124,7 +128,8 @@ extension GossipCore {
             guard case .aliveMsg(let alive)? = expired.message.content else { continue }
             let pkiID = PKIID(alive.membership.pkiID)
             let endpoints = [alive.membership.endpoint, expired.internalEndpoint ?? ""].filter { !$0.isEmpty }
-            if endpoints.contains(where: { self.bootstrapEndpoints.contains($0) || self.anchorEndpoints.contains($0) }) {
+            if endpoints.contains(where: { self.bootstrapEndpoints.contains($0) || self.anchorEndpoints.contains($0) })
+            {
                 continue
             }
             guard let record = self.members[pkiID], record.timestamp == alive.timestamp else { continue }
@@ -138,14 +143,18 @@ extension GossipCore {
     /// drops the request here).
     mutating func reconnectToDead(now: GossipInstant) -> [GossipAction] {
         let dead = self.members.values.filter { !$0.isAlive }.map(\.member)
-        return dead.flatMap { self.membershipRequest(to: $0.remotePeer, organization: self.organization(of: $0.pkiID), now: now) }
+        return dead.flatMap {
+            self.membershipRequest(to: $0.remotePeer, organization: self.organization(of: $0.pkiID), now: now)
+        }
     }
 
     /// Membership sync: a membership request to pullPeerNum random alive members.
     mutating func membershipSync(now: GossipInstant) -> [GossipAction] {
         let alive = self.members.values.filter(\.isAlive).map(\.member)
         let chosen = self.random.choose(self.config.pullPeerNum, from: alive)
-        return chosen.flatMap { self.membershipRequest(to: $0.remotePeer, organization: self.organization(of: $0.pkiID), now: now) }
+        return chosen.flatMap {
+            self.membershipRequest(to: $0.remotePeer, organization: self.organization(of: $0.pkiID), now: now)
+        }
     }
 
     /// Probes the bootstrap peers while no member is known, up to maxConnectionAttempts rounds.
@@ -238,7 +247,10 @@ extension GossipCore {
         )
         guard let response = self.membershipResponse(for: target, now: now) else { return [] }
         let message = Gossip_GossipMessage(nonce: nonce, tag: .empty, content: .memRes(response))
-        let peer = RemotePeer(endpoint: target.preferredEndpoint.isEmpty ? connection.endpoint : target.preferredEndpoint, pkiID: connection.pkiID)
+        let peer = RemotePeer(
+            endpoint: target.preferredEndpoint.isEmpty ? connection.endpoint : target.preferredEndpoint,
+            pkiID: connection.pkiID
+        )
         return (try? self.send(message, to: [peer])) ?? []
     }
 
@@ -263,9 +275,11 @@ extension GossipCore {
 
     /// A membership response: each alive element that is fresh and verifies is learned; unknown dead members are
     /// learned as dead.
-    mutating func handleMembershipResponse(_ response: Gossip_MembershipResponse, now: GossipInstant) -> [GossipAction] {
+    mutating func handleMembershipResponse(_ response: Gossip_MembershipResponse, now: GossipInstant) -> [GossipAction]
+    {
         for envelope in response.alive {
-            guard let signed = try? SignedGossipMessage(envelope: envelope), case .aliveMsg = signed.message.content else {
+            guard let signed = try? SignedGossipMessage(envelope: envelope), case .aliveMsg = signed.message.content
+            else {
                 self.logger.warning("membership response holds an element that is not an alive message")
                 return []
             }

@@ -30,7 +30,8 @@ extension GossipCore {
                 }
                 let isLeadership: Bool
                 if case .leadershipMsg = message.content { isLeadership = true } else { isLeadership = false }
-                let chosen = isLeadership ? candidates : self.random.choose(self.config.propagatePeerNum, from: candidates)
+                let chosen =
+                    isLeadership ? candidates : self.random.choose(self.config.propagatePeerNum, from: candidates)
                 actions += chosen.filter(notSender).map { .send(pending.message.envelope, to: $0.remotePeer) }
             case .stateInfo(let info):
                 let origin = PKIID(info.pkiID)
@@ -46,7 +47,9 @@ extension GossipCore {
             case .aliveMsg(let aliveMessage):
                 let origin = PKIID(aliveMessage.membership.pkiID)
                 let originOrg = self.organization(of: origin)
-                if message.isOrgRestricted || (aliveMessage.membership.endpoint.isEmpty && originOrg == self.selfOrganization) {
+                if message.isOrgRestricted
+                    || (aliveMessage.membership.endpoint.isEmpty && originOrg == self.selfOrganization)
+                {
                     if orgPeers == nil {
                         orgPeers = self.random.choose(
                             self.config.propagatePeerNum,

@@ -135,7 +135,8 @@ public struct GossipCore: Sendable {
         var peerIdentity = Gossip_PeerIdentity()
         peerIdentity.pkiID = self.selfPKIID.bytes
         peerIdentity.cert = identity
-        let own = try SignedGossipMessage.sign(Gossip_GossipMessage(tag: .empty, content: .peerIdentity(peerIdentity))) {
+        let own = try SignedGossipMessage.sign(Gossip_GossipMessage(tag: .empty, content: .peerIdentity(peerIdentity)))
+        {
             (payload) throws(GossipError) in try mcs.sign(payload)
         }
         self.identityItems[self.selfPKIID] = own
@@ -224,7 +225,10 @@ public struct GossipCore: Sendable {
 
     /// Pushes `message` to the network (Fabric's `Gossip()`): checks the tag, signs it (blocks are NoopSigned),
     /// stores blocks for pull, and queues it in the emitter.
-    public mutating func gossip(_ message: Gossip_GossipMessage, now: GossipInstant) throws(GossipError) -> [GossipAction] {
+    public mutating func gossip(
+        _ message: Gossip_GossipMessage,
+        now: GossipInstant
+    ) throws(GossipError) -> [GossipAction] {
         try message.checkTagIsLegal()
         let signed: SignedGossipMessage
         if case .dataMsg = message.content {
@@ -238,13 +242,19 @@ public struct GossipCore: Sendable {
             }
             _ = self.channels[message.channelID]!.addBlock(signed, now: now)
         } else if message.isChannelRestricted, !message.channel.isEmpty, self.channels[message.channelID] == nil {
-            throw GossipError(.unknownChannel, "cannot gossip \(message.contentName) of channel \(message.channelID): not joined")
+            throw GossipError(
+                .unknownChannel,
+                "cannot gossip \(message.contentName) of channel \(message.channelID): not joined"
+            )
         }
         return self.emit(signed, excluding: nil, now: now)
     }
 
     /// Sends `message` unsigned (NoopSign) to `peers`: point-to-point requests and responses.
-    public mutating func send(_ message: Gossip_GossipMessage, to peers: [RemotePeer]) throws(GossipError) -> [GossipAction] {
+    public mutating func send(
+        _ message: Gossip_GossipMessage,
+        to peers: [RemotePeer]
+    ) throws(GossipError) -> [GossipAction] {
         let signed = try SignedGossipMessage.noopSign(message)
         return peers.map { .send(signed.envelope, to: $0) }
     }

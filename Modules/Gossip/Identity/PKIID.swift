@@ -1,6 +1,6 @@
 public import Foundation
-internal import Wire
 internal import SwiftProtobuf
+internal import Wire
 
 /// A peer's PKI-ID: SHA-256(mspid ‖ id_bytes) of its serialised identity (§11), 32 bytes.
 ///

@@ -69,7 +69,9 @@ public final class GossipNode: Sendable {
                     for await peer in self.probeRequests {
                         probes.addTask {
                             let result = try? await self.transport.probe(peer)
-                            self.perform(self.state.withLock { $0.core.probed(peer, result: result, now: self.clock.now) })
+                            self.perform(
+                                self.state.withLock { $0.core.probed(peer, result: result, now: self.clock.now) }
+                            )
                         }
                     }
                 }
@@ -140,7 +142,10 @@ public final class GossipNode: Sendable {
     /// StateInfo) and pass-through point-to-point messages (state transfer, private data, acks). The stream ends
     /// when the node stops.
     public func subscribe(_ filter: @escaping @Sendable (ReceivedMessage) -> Bool) -> AsyncStream<ReceivedMessage> {
-        let (stream, continuation) = AsyncStream.makeStream(of: ReceivedMessage.self, bufferingPolicy: .bufferingNewest(1024))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: ReceivedMessage.self,
+            bufferingPolicy: .bufferingNewest(1024)
+        )
         let id = self.state.withLock { state in
             let id = state.nextSubscriberID
             state.nextSubscriberID += 1

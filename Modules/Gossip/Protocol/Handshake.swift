@@ -77,7 +77,11 @@ public enum Handshake {
         do {
             try signed.verify(identity: conn.identity, using: mcs)
         } catch {
-            throw GossipError(.handshakeFailed, "ConnEstablish of \(endpoint) (\(claimed)) is not signed by it", cause: error)
+            throw GossipError(
+                .handshakeFailed,
+                "ConnEstablish of \(endpoint) (\(claimed)) is not signed by it",
+                cause: error
+            )
         }
         if let expectedPKIID, expectedPKIID != claimed, !allowsRenewal(expectedPKIID, conn.identity) {
             throw GossipError(

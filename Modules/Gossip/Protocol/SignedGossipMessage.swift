@@ -1,6 +1,6 @@
 public import Foundation
-public import Wire
 internal import SwiftProtobuf
+public import Wire
 
 /// A gossip message together with the envelope it travels in.
 ///

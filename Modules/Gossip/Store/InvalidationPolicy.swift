@@ -12,7 +12,9 @@ public enum InvalidationPolicy {
 
     /// The policy for any two gossip messages, with blocks kept within `blockStorageSize` of the newest
     /// (0 keeps every block).
-    public static func gossip(blockStorageSize: Int) -> @Sendable (SignedGossipMessage, SignedGossipMessage) -> Invalidation {
+    public static func gossip(
+        blockStorageSize: Int
+    ) -> @Sendable (SignedGossipMessage, SignedGossipMessage) -> Invalidation {
         { new, stored in Self.compare(new.message, stored.message, blockStorageSize: blockStorageSize) }
     }
 
