@@ -9,12 +9,25 @@ import Wire
 struct GRPCTransportTests {
     static let pki = FakePKI(seed: 31)
 
+    /// Generous handshake timeouts: CI machines may be busy building in parallel.
+    static func relaxed(_ config: GossipConfig) -> GossipConfig {
+        var config = config
+        config.connTimeout = .seconds(20)
+        config.dialTimeout = .seconds(20)
+        return config
+    }
+
     static func transport(
         _ identity: FakeSigningIdentity,
         config: GossipConfig = GossipConfig()
     ) throws -> GRPCGossipTransport {
         try GRPCGossipTransport(
-            configuration: .init(listenHost: "127.0.0.1", listenPort: 0, identity: identity.serialized, gossip: config),
+            configuration: .init(
+                listenHost: "127.0.0.1",
+                listenPort: 0,
+                identity: identity.serialized,
+                gossip: Self.relaxed(config)
+            ),
             mcs: Self.pki.crypto(for: identity)
         )
     }
