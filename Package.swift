@@ -102,6 +102,15 @@ let layers: [Module] = [
     //    recovery) and the transient store.
     Module("Ledger", layer: 4, uses: ["ChannelConfig", "MSP", "Wire"], external: [grdb, protobuf, logging]),
     Module("TransientStore", layer: 4, uses: ["Wire"], external: [grdb, protobuf]),
+    // 5: gossip core: message signing and tags, identity store, discovery, channel state, pull, emitter, transport.
+    Module(
+        "Gossip",
+        layer: 5,
+        uses: ["Wire", "MSP"],
+        external: [protobuf, grpcCore, grpcHTTP2, logging, metrics, collections]
+    ),
+    // 6: per-channel leader election over gossip.
+    Module("Election", layer: 6, uses: ["Gossip", "Wire"], external: [protobuf, logging, metrics]),
     // 6: the peer's ordering-service client: orderer endpoints, seek, verify, backoff/failover, hand-off of blocks.
     Module(
         "Deliver",
@@ -115,7 +124,14 @@ let layers: [Module] = [
     // NetGen: cryptogen + configtxgen from one YAML profile (MSP folders, genesis block, network.json); a library
     // so that the apps (bench, peer) can call it directly, with `netgen` as its thin command-line front end.
     Module("NetGen", layer: 8, path: "Tools/NetGen", uses: ["MSP", "ChannelConfig", "Wire"], external: [yams, protobuf]),
-    Module("TestSupport", layer: 8, .testSupport, path: "Tests/TestSupport", uses: ["Wire", "MSP"], external: [protobuf]),
+    Module(
+        "TestSupport",
+        layer: 8,
+        .testSupport,
+        path: "Tests/TestSupport",
+        uses: ["Wire", "MSP", "Gossip", "Election"],
+        external: [protobuf, collections]
+    ),
     // 9: command-line front ends (Apps/), and `netgen`, which lives under Tools/ but sits a row above its
     //    library since a module may only use lower layers.
     Module("bench", layer: 9, .executable, path: "Apps/bench", uses: ["Ledger", "Wire"], external: [argumentParser]),
@@ -124,7 +140,7 @@ let layers: [Module] = [
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
 let testedModules: [String] = [
-    "Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "Deliver", "PeerCore", "NetGen",
+    "Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "Gossip", "Election", "Deliver", "PeerCore", "NetGen",
 ]
 
 /// Products of other packages that a test target uses beyond SwiftProtobuf (SQLite for the storage tests, an
