@@ -20,6 +20,7 @@ let externalPackages: [Package.Dependency] = [
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
 ]
 
 let protobuf = Target.Dependency.product(name: "SwiftProtobuf", package: "swift-protobuf")
@@ -34,6 +35,8 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let collections = Target.Dependency.product(name: "Collections", package: "swift-collections")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 
 // MARK: - The layer table
 
@@ -119,7 +122,14 @@ let layers: [Module] = [
         external: [grpcCore, grpcHTTP2, grpcProtobuf, protobuf, logging, metrics, serviceLifecycle]
     ),
     // 7: the peer: Peer, channels, GossipService wiring, configuration (core.yaml + CORE_ env), admin service.
-    Module("PeerCore", layer: 7, uses: ["Ledger", "ChannelConfig", "MSP", "Wire"], external: [yams, logging]),
+    Module(
+        "PeerCore",
+        layer: 7,
+        uses: ["Deliver", "Election", "Gossip", "Ledger", "TransientStore", "ChannelConfig", "MSP", "Wire"],
+        external: [
+            yams, logging, metrics, prometheus, protobuf, grpcCore, grpcHTTP2, serviceLifecycle, nioHTTP1, nioPosix,
+        ]
+    ),
     // 8: tools and the test-support module shared by every test target.
     // NetGen: cryptogen + configtxgen from one YAML profile (MSP folders, genesis block, network.json); a library
     // so that the apps (bench, peer) can call it directly, with `netgen` as its thin command-line front end.
@@ -135,6 +145,17 @@ let layers: [Module] = [
     // 9: command-line front ends (Apps/), and `netgen`, which lives under Tools/ but sits a row above its
     //    library since a module may only use lower layers.
     Module("bench", layer: 9, .executable, path: "Apps/bench", uses: ["Ledger", "Wire"], external: [argumentParser]),
+    Module(
+        "peer",
+        layer: 9,
+        .executable,
+        path: "Apps/peer",
+        uses: ["PeerCore", "Wire"],
+        external: [
+            argumentParser, logging, metrics, prometheus, protobuf, serviceLifecycle,
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]
+    ),
     Module("netgen", layer: 9, .executable, path: "Tools/netgen-cli", uses: ["NetGen"], external: [argumentParser]),
 ]
 
@@ -152,6 +173,7 @@ let testExternal: [String: [Target.Dependency]] = [
         grpcCore, grpcHTTP2, grpcProtobuf, logging, serviceLifecycle,
         .product(name: "MetricsTestKit", package: "swift-metrics"),
     ],
+    "PeerCore": [.target(name: "NetGen"), grpcCore, logging, serviceLifecycle, prometheus],
 ]
 
 // MARK: - Layering check

@@ -1,0 +1,77 @@
+public import Ledger
+public import Logging
+public import Wire
+
+/// The channel's one commit path: validates and commits blocks strictly in order, one at a time.
+///
+/// Everything that commits into the channel's ledger (the gossip state loop, the deliver hand-off when gossip state
+/// is off, replays) goes through here, so two sources can never interleave a block. A block below the height is
+/// already committed and is skipped; a block above it is refused (the caller buffers and retries in order).
+public actor ChannelCommitter {
+    /// The outcome of ``commit(_:)``.
+    public enum Outcome: Sendable {
+        /// The block was committed.
+        case committed(CommittedBlock)
+        /// The block was already in the ledger; nothing changed.
+        case alreadyCommitted
+    }
+
+    /// The ledger.
+    public nonisolated let ledger: PeerLedger
+    private let validator: any TransactionValidator
+    private let logger: Logger
+    private let onCommit: @Sendable (CommittedBlock) -> Void
+
+    /// A committer for `ledger`, validating with `validator`; `onCommit` runs after each commit (heights, metrics).
+    public init(
+        ledger: PeerLedger,
+        validator: any TransactionValidator,
+        logger: Logger,
+        onCommit: @escaping @Sendable (CommittedBlock) -> Void = { _ in }
+    ) {
+        self.ledger = ledger
+        self.validator = validator
+        self.logger = logger
+        self.onCommit = onCommit
+    }
+
+    /// The ledger height (the number of the next block to commit).
+    public nonisolated var height: UInt64 { self.ledger.height }
+
+    /// Validates and commits `block` with the private data this peer has for it.
+    ///
+    /// - Throws: ``PeerCoreError/Code/badBlock`` for a block out of order; the ledger's error when validation or
+    ///   the commit fails (nothing of the block is committed then).
+    @discardableResult
+    public func commit(
+        _ block: Common_Block,
+        privateData: [TxPrivateData] = [],
+        missingPrivateData: [MissingPrivateData] = []
+    ) async throws -> Outcome {
+        let height = self.ledger.height
+        let number = block.header.number
+        if number < height { return .alreadyCommitted }
+        guard number == height else {
+            throw PeerCoreError(
+                .badBlock,
+                "channel \(self.ledger.ledgerID): block \(number) cannot be committed at height \(height); "
+                    + "blocks are committed in order"
+            )
+        }
+        let committed = try await self.ledger.commit(
+            block,
+            validator: self.validator,
+            privateData: privateData,
+            missingPrivateData: missingPrivateData
+        )
+        self.logger.info(
+            "committed block",
+            metadata: [
+                "channel": "\(self.ledger.ledgerID)", "block": "\(number)",
+                "transactions": "\(block.data.data.count)",
+            ]
+        )
+        self.onCommit(committed)
+        return .committed(committed)
+    }
+}
