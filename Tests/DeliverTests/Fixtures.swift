@@ -131,7 +131,7 @@ final class FakeLedger: BlockHeightProvider, BlockHandler {
     }
 
     /// Waits (polling, at most `timeout`) until `count` blocks were handled.
-    func waitForBlocks(_ count: Int, timeout: Duration = .seconds(20)) async throws {
+    func waitForBlocks(_ count: Int, timeout: Duration = .seconds(120)) async throws {
         let limit = ContinuousClock.now.advanced(by: timeout)
         while self.blocks.count < count, ContinuousClock.now < limit {
             try await Task.sleep(for: .milliseconds(2))
@@ -162,7 +162,7 @@ final class ScriptedRandom: DeliverRandomSource {
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(20), _ condition: () -> Bool) async throws {
+func eventually(timeout: Duration = .seconds(120), _ condition: () -> Bool) async throws {
     let limit = ContinuousClock.now.advanced(by: timeout)
     while !condition(), ContinuousClock.now < limit {
         try await Task.sleep(for: .milliseconds(2))

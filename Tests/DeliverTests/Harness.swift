@@ -23,6 +23,10 @@ struct ServiceHarness: Sendable {
         clock: InstantClock = InstantClock()
     ) throws {
         let metrics = TestMetrics()
+        // Real connections in tests dial over loopback; on a loaded 2-core machine a TLS handshake of a debug
+        // build can take seconds, so tests that do not test the dial timeout itself get a generous one.
+        var config = config
+        if config.connTimeout == DeliverConfig().connTimeout { config.connTimeout = .seconds(60) }
         self.clock = clock
         self.metrics = metrics
         self.service = try DeliverService(
