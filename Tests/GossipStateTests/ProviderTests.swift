@@ -172,12 +172,47 @@ struct ProviderTests {
         #expect(harness.ledger.attempts == Array(1...11))
     }
 
+    @Test("nonBlockingCommitMode: the deliver path drops a block too far ahead instead of waiting")
+    func nonBlockingCommitMode() async throws {
+        let nonBlocking = try Harness {
+            $0.nonBlockingCommitMode = true
+            $0.blockBufferSize = 5
+        }
+        await #expect(throws: GossipStateError(.tooFarAhead, "")) {
+            try await nonBlocking.provider.addPayload(nonBlocking.payload(6))
+        }
+        let blocking = try Harness { $0.blockBufferSize = 5 }
+        try await blocking.provider.addPayload(blocking.payload(6))
+        #expect(blocking.provider.bufferedBlocks == [6])
+    }
+
+    @Test("a ledger of height 0 is refused (Fabric panics)")
+    func zeroHeight() throws {
+        let pki = FakePKI(seed: 1)
+        let me = pki.issue(mspID: "Org1MSP", name: "me")
+        let ledger = try MemoryLedger([])
+        #expect(throws: GossipStateError(.ledger, "")) {
+            try GossipStateProvider(
+                channel: Self.channel,
+                config: StateConfig(),
+                gossip: LocalStateGossip(),
+                coordinator: ledger,
+                blockSource: ledger,
+                accessPolicy: OrganizationReaders(pki: pki, organizations: ["Org1MSP"], verifier: me),
+                mcs: pki.crypto(for: me)
+            )
+        }
+    }
+
     @Test("a failed commit halts the loop on that block: it is not skipped and nothing after it is committed")
     func commitFailureNotSkipped() async throws {
         let harness = try Harness(blocks: 10)
         harness.ledger.fail(3)
+        // Commits wait until every block is buffered, so no add races the halt.
+        harness.ledger.hold()
         try await harness.running { harness in
             for number in UInt64(1)...6 { try await harness.provider.addPayload(harness.payload(number)) }
+            harness.ledger.release()
             #expect(try await eventually { harness.provider.commitFailure != nil })
             #expect(harness.provider.commitFailure?.block == 3)
             #expect(harness.provider.ledgerHeight == 3)

@@ -395,13 +395,13 @@ public final class GossipStateProvider: Sendable {
             do {
                 decoded = try Self.decode(payload)
             } catch {
-                self.logger.error("dropping block \(number) of \(self.channel) without skipping it: \(error)")
-                self.metrics.payloadRejected(channel: self.channel, reason: "malformed")
                 let waiters = self.state.withLock { state in
                     state.buffer.discardReady()
                     return Self.takeSpaceWaiters(&state)
                 }
                 self.notifySpace(waiters)
+                self.logger.error("dropped block \(number) of \(self.channel) without skipping it: \(error)")
+                self.metrics.payloadRejected(channel: self.channel, reason: "malformed")
                 continue
             }
             let started = self.clock.now
