@@ -27,6 +27,17 @@ struct AntiEntropyTests {
         return (message, peer)
     }
 
+    /// The one request in `outputs` (fails the test otherwise).
+    static func sent(_ outputs: [AntiEntropy.Output]) throws -> (Gossip_GossipMessage, RemotePeer) {
+        try #require(Self.request(outputs))
+    }
+
+    /// Claims the response with `nonce` (fails the test when it is not claimed).
+    static func claim(_ machine: inout AntiEntropy, _ nonce: UInt64) throws -> AntiEntropy.Request {
+        let request = machine.claimResponse(nonce: nonce)
+        return try #require(request)
+    }
+
     static func range(_ message: Gossip_GossipMessage) -> ClosedRange<UInt64>? {
         guard case .stateRequest(let request)? = message.content else { return nil }
         return request.startSeqNum...request.endSeqNum
@@ -37,14 +48,13 @@ struct AntiEntropyTests {
         var random = SeededRandom(seed: 1)
         var machine = AntiEntropy(channel: Self.channel, config: Self.config(), now: Self.start)
         let peers = [Self.peer("low", 12), Self.peer("high", 31), Self.peer("none", 0)]
-        #expect(
-            machine.tick(
-                now: Self.start.advanced(by: .seconds(9)),
-                ledgerHeight: 10,
-                candidates: peers,
-                random: &random
-            ).isEmpty
+        let early = machine.tick(
+            now: Self.start.advanced(by: .seconds(9)),
+            ledgerHeight: 10,
+            candidates: peers,
+            random: &random
         )
+        #expect(early.isEmpty)
         #expect(machine.nextDeadline == Self.start.advanced(by: .seconds(10)))
         let outputs = machine.tick(
             now: Self.start.advanced(by: .seconds(10)),
@@ -67,17 +77,17 @@ struct AntiEntropyTests {
         var random = SeededRandom(seed: 2)
         var machine = AntiEntropy(channel: Self.channel, config: Self.config(), now: Self.start)
         let now = Self.start.advanced(by: .seconds(10))
-        #expect(
-            machine.tick(
-                now: now,
-                ledgerHeight: 30,
-                candidates: [Self.peer("a", 30), Self.peer("b", 7)],
-                random: &random
-            ).isEmpty
+        let highest = machine.tick(
+            now: now,
+            ledgerHeight: 30,
+            candidates: [Self.peer("a", 30), Self.peer("b", 7)],
+            random: &random
         )
+        #expect(highest.isEmpty)
         #expect(!machine.isTransferActive)
         let later = now.advanced(by: .seconds(10))
-        #expect(machine.tick(now: later, ledgerHeight: 30, candidates: [], random: &random).isEmpty)
+        let nobody = machine.tick(now: later, ledgerHeight: 30, candidates: [], random: &random)
+        #expect(nobody.isEmpty)
     }
 
     @Test("a valid response moves to the next batch with a new nonce; the last batch completes the transfer")
@@ -86,26 +96,20 @@ struct AntiEntropyTests {
         var machine = AntiEntropy(channel: Self.channel, config: Self.config(batchSize: 10), now: Self.start)
         let peers = [Self.peer("a", 25)]
         var now = Self.start.advanced(by: .seconds(10))
-        let (first, _) = try #require(
-            Self.request(machine.tick(now: now, ledgerHeight: 1, candidates: peers, random: &random))
-        )
+        let (first, _) = try Self.sent(machine.tick(now: now, ledgerHeight: 1, candidates: peers, random: &random))
         #expect(Self.range(first) == 1...11)
-        let claimed = try #require(machine.claimResponse(nonce: first.nonce))
+        let claimed = try Self.claim(&machine, first.nonce)
         #expect(claimed.start == 1 && claimed.end == 11)
         #expect(machine.nextDeadline == nil)
         now = now.advanced(by: .milliseconds(5))
-        let (second, _) = try #require(
-            Self.request(machine.finishResponse(highestAccepted: 11, now: now, candidates: peers, random: &random))
-        )
+        let (second, _) = try Self.sent(machine.finishResponse(highestAccepted: 11, now: now, candidates: peers, random: &random))
         #expect(Self.range(second) == 12...22)
         #expect(second.nonce != first.nonce)
-        _ = try #require(machine.claimResponse(nonce: second.nonce))
+        _ = try Self.claim(&machine, second.nonce)
         // A partial answer (up to 15) continues from 16.
-        let (third, _) = try #require(
-            Self.request(machine.finishResponse(highestAccepted: 15, now: now, candidates: peers, random: &random))
-        )
+        let (third, _) = try Self.sent(machine.finishResponse(highestAccepted: 15, now: now, candidates: peers, random: &random))
         #expect(Self.range(third) == 16...24)
-        _ = try #require(machine.claimResponse(nonce: third.nonce))
+        _ = try Self.claim(&machine, third.nonce)
         let done = machine.finishResponse(highestAccepted: 24, now: now, candidates: peers, random: &random)
         guard case .completed(let end)? = done.first else {
             Issue.record("expected completion, got \(done)")
@@ -121,14 +125,17 @@ struct AntiEntropyTests {
         var random = SeededRandom(seed: 4)
         var machine = AntiEntropy(channel: Self.channel, config: Self.config(), now: Self.start)
         let now = Self.start.advanced(by: .seconds(10))
-        let (message, _) = try #require(
-            Self.request(machine.tick(now: now, ledgerHeight: 1, candidates: [Self.peer("a", 5)], random: &random))
+        let (message, _) = try Self.sent(
+            machine.tick(now: now, ledgerHeight: 1, candidates: [Self.peer("a", 5)], random: &random)
         )
-        #expect(machine.claimResponse(nonce: message.nonce &+ 1) == nil)
+        let other = machine.claimResponse(nonce: message.nonce &+ 1)
+        #expect(other == nil)
         #expect(machine.pendingRequest?.sends == 1)
-        #expect(machine.claimResponse(nonce: message.nonce) != nil)
+        let claimed = machine.claimResponse(nonce: message.nonce)
+        #expect(claimed != nil)
         // Claimed once: a second copy of the same response is not claimed again.
-        #expect(machine.claimResponse(nonce: message.nonce) == nil)
+        let again = machine.claimResponse(nonce: message.nonce)
+        #expect(again == nil)
     }
 
     @Test("timeouts and invalid responses resend the same nonce, preferring other peers, maxRetries + 1 sends in all")
@@ -137,29 +144,21 @@ struct AntiEntropyTests {
         var machine = AntiEntropy(channel: Self.channel, config: Self.config(maxRetries: 3), now: Self.start)
         let peers = [Self.peer("a", 9), Self.peer("b", 9), Self.peer("c", 9), Self.peer("d", 9)]
         var now = Self.start.advanced(by: .seconds(10))
-        let (first, firstPeer) = try #require(
-            Self.request(machine.tick(now: now, ledgerHeight: 1, candidates: peers, random: &random))
-        )
+        let (first, firstPeer) = try Self.sent(machine.tick(now: now, ledgerHeight: 1, candidates: peers, random: &random))
         var asked = [firstPeer]
         // Timeout: same nonce, another peer.
         now = now.advanced(by: .seconds(3))
-        let (second, secondPeer) = try #require(
-            Self.request(machine.tick(now: now, ledgerHeight: 1, candidates: peers, random: &random))
-        )
+        let (second, secondPeer) = try Self.sent(machine.tick(now: now, ledgerHeight: 1, candidates: peers, random: &random))
         #expect(second.nonce == first.nonce)
         #expect(Self.range(second) == Self.range(first))
         asked.append(secondPeer)
         // An invalid response uses up a send too.
-        _ = try #require(machine.claimResponse(nonce: first.nonce))
-        let (third, thirdPeer) = try #require(
-            Self.request(machine.finishResponse(highestAccepted: nil, now: now, candidates: peers, random: &random))
-        )
+        _ = try Self.claim(&machine, first.nonce)
+        let (third, thirdPeer) = try Self.sent(machine.finishResponse(highestAccepted: nil, now: now, candidates: peers, random: &random))
         #expect(third.nonce == first.nonce)
         asked.append(thirdPeer)
         now = now.advanced(by: .seconds(3))
-        let (_, fourthPeer) = try #require(
-            Self.request(machine.tick(now: now, ledgerHeight: 1, candidates: peers, random: &random))
-        )
+        let (_, fourthPeer) = try Self.sent(machine.tick(now: now, ledgerHeight: 1, candidates: peers, random: &random))
         asked.append(fourthPeer)
         #expect(Set(asked).count == 4)
         #expect(machine.pendingRequest?.sends == 4)
@@ -183,15 +182,11 @@ struct AntiEntropyTests {
         let peers = [Self.peer("a", 12), Self.peer("b", 40)]
         for _ in 0..<10 {
             var copy = machine
-            let (_, peer) = try #require(
-                Self.request(copy.tick(now: now, ledgerHeight: 5, candidates: peers, random: &random))
-            )
+            let (_, peer) = try Self.sent(copy.tick(now: now, ledgerHeight: 5, candidates: peers, random: &random))
             #expect(peer.endpoint == "b:7051")
         }
-        let (message, _) = try #require(
-            Self.request(machine.tick(now: now, ledgerHeight: 5, candidates: peers, random: &random))
-        )
-        _ = try #require(machine.claimResponse(nonce: message.nonce))
+        let (message, _) = try Self.sent(machine.tick(now: now, ledgerHeight: 5, candidates: peers, random: &random))
+        _ = try Self.claim(&machine, message.nonce)
         // "b" disappears: the next batch has nobody to ask.
         let outputs = machine.finishResponse(
             highestAccepted: 15,

@@ -84,7 +84,7 @@ struct StateConformanceTests {
         )
         let crypto = ChannelBlockCrypto(bundle: try Self.genesis())
         let payloads = try StateResponseCheck.validate(response, answering: request, channel: Self.channel, mcs: crypto)
-        #expect(payloads.map(\.seqNum) == [1, 2, 3, 4, 5])
+        #expect(payloads.map { $0.seqNum } == [1, 2, 3, 4, 5])
         for payload in payloads {
             #expect(payload.data == (try Conformance.blockBytes(payload.seqNum, in: "peer0.org1")))
         }
@@ -175,7 +175,7 @@ struct StateConformanceTests {
         var conn = Gossip_ConnEstablish()
         conn.identity = orderer.serialized
         conn.pkiID = try PKIID.of(serializedIdentity: orderer.serialized).bytes
-        let payload = try Gossip_GossipMessage(tag: .empty, content: .conn(conn)).serializedBytes()
+        let payload: Data = try Gossip_GossipMessage(tag: .empty, content: .conn(conn)).serializedBytes()
         let connection = ConnectionInfo(
             pkiID: PKIID(conn.pkiID),
             identity: orderer.serialized,

@@ -116,7 +116,7 @@ struct NetworkTests {
         }
         let (p0, p1, q0) = (peers[0], peers[1], peers[2])
 
-        try await withThrowingDiscardingTaskGroup { group in
+        try await withThrowingDiscardingTaskGroup { group async throws -> Void in
             for peer in peers {
                 group.addTask { await peer.node.run() }
                 group.addTask { await peer.provider.run() }

@@ -50,6 +50,15 @@ public struct AntiEntropy: Sendable {
         public var peer: RemotePeer
         /// How many times the request has been sent.
         public var sends: Int
+
+        /// Creates a request record.
+        public init(start: UInt64, end: UInt64, nonce: UInt64, peer: RemotePeer, sends: Int) {
+            self.start = start
+            self.end = end
+            self.nonce = nonce
+            self.peer = peer
+            self.sends = sends
+        }
     }
 
     /// What the shell must do.

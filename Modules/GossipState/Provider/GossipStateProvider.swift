@@ -297,12 +297,12 @@ public final class GossipStateProvider: Sendable {
         case .tooFarAhead:
             self.metrics.payloadRejected(channel: self.channel, reason: "tooFarAhead")
             if self.isStraggler(height: height, number: number) {
-                self.logger.warning(
+                let text =
                     "ledger height \(height) of \(self.channel) is too far behind other peers (block \(number) "
-                        + "received) to catch up without state transfer, which is disabled "
-                        + "(peer.gossip.state.enabled = false); enable it or make this peer an org leader "
-                        + "(peer.gossip.orgLeader = true)"
-                )
+                    + "received) to catch up without state transfer, which is disabled "
+                    + "(peer.gossip.state.enabled = false); enable it or make this peer an org leader "
+                    + "(peer.gossip.orgLeader = true)"
+                self.logger.warning("\(text)")
             }
             return .failed(
                 GossipStateError(
@@ -414,10 +414,10 @@ public final class GossipStateProvider: Sendable {
                 }
                 self.notifySpace(waiters)
                 self.metrics.commitFailed(channel: self.channel)
-                self.logger.critical(
+                let text =
                     "cannot commit block \(number) of \(self.channel): \(error); commit processing of the channel "
-                        + "halts here (the block is not skipped)"
-                )
+                    + "halts here (the block is not skipped)"
+                self.logger.critical("\(text)")
                 return
             }
             let (size, waiters) = self.state.withLock { state in
