@@ -102,12 +102,16 @@ struct AntiEntropyTests {
         #expect(claimed.start == 1 && claimed.end == 11)
         #expect(machine.nextDeadline == nil)
         now = now.advanced(by: .milliseconds(5))
-        let (second, _) = try Self.sent(machine.finishResponse(highestAccepted: 11, now: now, candidates: peers, random: &random))
+        let (second, _) = try Self.sent(
+            machine.finishResponse(highestAccepted: 11, now: now, candidates: peers, random: &random)
+        )
         #expect(Self.range(second) == 12...22)
         #expect(second.nonce != first.nonce)
         _ = try Self.claim(&machine, second.nonce)
         // A partial answer (up to 15) continues from 16.
-        let (third, _) = try Self.sent(machine.finishResponse(highestAccepted: 15, now: now, candidates: peers, random: &random))
+        let (third, _) = try Self.sent(
+            machine.finishResponse(highestAccepted: 15, now: now, candidates: peers, random: &random)
+        )
         #expect(Self.range(third) == 16...24)
         _ = try Self.claim(&machine, third.nonce)
         let done = machine.finishResponse(highestAccepted: 24, now: now, candidates: peers, random: &random)
@@ -144,17 +148,23 @@ struct AntiEntropyTests {
         var machine = AntiEntropy(channel: Self.channel, config: Self.config(maxRetries: 3), now: Self.start)
         let peers = [Self.peer("a", 9), Self.peer("b", 9), Self.peer("c", 9), Self.peer("d", 9)]
         var now = Self.start.advanced(by: .seconds(10))
-        let (first, firstPeer) = try Self.sent(machine.tick(now: now, ledgerHeight: 1, candidates: peers, random: &random))
+        let (first, firstPeer) = try Self.sent(
+            machine.tick(now: now, ledgerHeight: 1, candidates: peers, random: &random)
+        )
         var asked = [firstPeer]
         // Timeout: same nonce, another peer.
         now = now.advanced(by: .seconds(3))
-        let (second, secondPeer) = try Self.sent(machine.tick(now: now, ledgerHeight: 1, candidates: peers, random: &random))
+        let (second, secondPeer) = try Self.sent(
+            machine.tick(now: now, ledgerHeight: 1, candidates: peers, random: &random)
+        )
         #expect(second.nonce == first.nonce)
         #expect(Self.range(second) == Self.range(first))
         asked.append(secondPeer)
         // An invalid response uses up a send too.
         _ = try Self.claim(&machine, first.nonce)
-        let (third, thirdPeer) = try Self.sent(machine.finishResponse(highestAccepted: nil, now: now, candidates: peers, random: &random))
+        let (third, thirdPeer) = try Self.sent(
+            machine.finishResponse(highestAccepted: nil, now: now, candidates: peers, random: &random)
+        )
         #expect(third.nonce == first.nonce)
         asked.append(thirdPeer)
         now = now.advanced(by: .seconds(3))
