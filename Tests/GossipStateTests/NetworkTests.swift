@@ -2,6 +2,7 @@ import Foundation
 import Gossip
 import GossipState
 import MetricsTestKit
+import SwiftProtobuf
 import TestSupport
 import Testing
 import Wire
@@ -147,5 +148,91 @@ struct NetworkTests {
         #expect(requests.allSatisfy { $0.upperBound - $0.lowerBound <= 5 && $0.lowerBound >= 1 && $0.upperBound <= 24 })
         #expect(requests.first?.lowerBound == 1)
         #expect(p0.counter("gossip_state_requests_served", []) >= 4)
+    }
+
+    @Test("blocks pushed over gossip enter the buffer only once gossip has verified them; forged ones never do")
+    func gossipedBlocksAreVerified() async throws {
+        let pki = FakePKI(seed: 78)
+        let network = InMemoryNetwork()
+        let chain = try fakeChain(pki, channel: Self.channel, count: 4)
+        var nodes: [GossipNode] = []
+        var ledgers: [MemoryLedger] = []
+        var providers: [GossipStateProvider] = []
+        for (index, name) in ["a0", "a1"].enumerated() {
+            let identity = pki.issue(mspID: "Org1MSP", name: name)
+            var config = GossipConfig().scaled(down: 20)
+            config.internalEndpoint = "\(name):7051"
+            config.externalEndpoint = config.internalEndpoint
+            if index == 1 { config.bootstrapPeers = ["a0:7051"] }
+            let mcs = pki.crypto(for: identity)
+            let core = try GossipCore(
+                config: config,
+                identity: identity.serialized,
+                mcs: mcs,
+                advisor: FakeSecurityAdvisor(),
+                now: WallClock().now,
+                seed: UInt64(index + 1)
+            )
+            let transport = try network.transport(
+                endpoint: config.internalEndpoint,
+                identity: identity.serialized,
+                mcs: mcs
+            )
+            let node = GossipNode(core: core, transport: transport, clock: WallClock())
+            node.joinChannel(JoinChannelMessage(sequence: 1, organizations: ["Org1MSP"]), channel: Self.channel)
+            let ledger = try MemoryLedger([chain[0]])
+            providers.append(
+                try GossipStateProvider(
+                    channel: Self.channel,
+                    config: StateConfig(),
+                    gossip: GossipNodeStateAdapter(node: node, channel: Self.channel),
+                    coordinator: ledger,
+                    blockSource: ledger,
+                    accessPolicy: OrganizationReaders(pki: pki, organizations: ["Org1MSP"], verifier: identity),
+                    mcs: mcs,
+                    clock: ManualGossipClock(),
+                    seed: UInt64(index + 50),
+                    metrics: StateMetrics(factory: TestMetrics())
+                )
+            )
+            nodes.append(node)
+            ledgers.append(ledger)
+        }
+        func push(_ number: UInt64, _ bytes: Data) throws {
+            var data = Gossip_DataMessage()
+            data.payload = payload(number, bytes)
+            try nodes[0].gossip(Gossip_GossipMessage(channel: Self.channel, tag: .chanAndOrg, content: .dataMsg(data)))
+        }
+        let forger = FakePKI(seed: 999)
+        let previous = try Common_Block(serializedBytes: chain[0]).headerHash
+        let rogueIdentity = pki.issue(mspID: "Org1MSP", name: "rogue")
+        let rogue = try network.transport(
+            endpoint: "rogue:7051",
+            identity: rogueIdentity.serialized,
+            mcs: pki.crypto(for: rogueIdentity)
+        )
+        try await withThrowingDiscardingTaskGroup { group async throws -> Void in
+            for node in nodes { group.addTask { await node.run() } }
+            for provider in providers { group.addTask { await provider.run() } }
+            #expect(try await eventually { nodes.allSatisfy { $0.peersOfChannel(Self.channel).count == 1 } })
+            // A forged block 1 (another orderer's signature) straight from a peer of the org, not through its gossip
+            // core; then the genuine blocks 1…3 pushed by a0.
+            var forgedData = Gossip_DataMessage()
+            forgedData.payload = payload(
+                1,
+                forger.makeBlock(number: 1, channel: Self.channel, previousHash: previous, transactions: 2)
+            )
+            let forged = try SignedGossipMessage.noopSign(
+                Gossip_GossipMessage(channel: Self.channel, tag: .chanAndOrg, content: .dataMsg(forgedData))
+            )
+            rogue.send(forged.envelope, to: RemotePeer(endpoint: "a1:7051"))
+            for number in 1..<4 { try push(UInt64(number), chain[number]) }
+            #expect(try await eventually { ledgers[1].height == 4 })
+            for provider in providers { provider.stop() }
+            group.cancelAll()
+        }
+        #expect(ledgers[1].blocks == chain)
+        #expect(ledgers[1].attempts == [1, 2, 3])
+        #expect(providers[1].commitFailure == nil)
     }
 }
