@@ -114,6 +114,14 @@ let layers: [Module] = [
     ),
     // 6: per-channel leader election over gossip.
     Module("Election", layer: 6, uses: ["Gossip", "Wire"], external: [protobuf, logging, metrics]),
+    // 6: state transfer: the bounded payload buffer, the in-order commit loop, anti-entropy and serving state
+    //    requests to the channel's Readers.
+    Module(
+        "GossipState",
+        layer: 6,
+        uses: ["Gossip", "ChannelConfig", "Wire"],
+        external: [protobuf, logging, metrics]
+    ),
     // 6: the peer's ordering-service client: orderer endpoints, seek, verify, backoff/failover, hand-off of blocks.
     Module(
         "Deliver",
@@ -161,11 +169,12 @@ let layers: [Module] = [
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
 let testedModules: [String] = [
-    "Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "Gossip", "Election", "Deliver", "PeerCore", "NetGen",
+    "Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "Gossip", "Election", "Deliver", "GossipState",
+    "PeerCore", "NetGen",
 ]
 
 /// Products of other packages that a test target uses beyond SwiftProtobuf (SQLite for the storage tests, an
-/// in-test gRPC server and test metrics for Deliver).
+/// in-test gRPC server and test metrics for Deliver, test metrics for GossipState).
 let testExternal: [String: [Target.Dependency]] = [
     "Ledger": [grdb],
     "TransientStore": [grdb],
@@ -174,6 +183,7 @@ let testExternal: [String: [Target.Dependency]] = [
         .product(name: "MetricsTestKit", package: "swift-metrics"),
     ],
     "PeerCore": [.target(name: "NetGen"), grpcCore, logging, serviceLifecycle, prometheus],
+    "GossipState": [logging, .product(name: "MetricsTestKit", package: "swift-metrics")],
 ]
 
 // MARK: - Layering check
