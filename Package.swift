@@ -133,7 +133,7 @@ let layers: [Module] = [
     Module(
         "PeerCore",
         layer: 7,
-        uses: ["Deliver", "Election", "Gossip", "Ledger", "TransientStore", "ChannelConfig", "MSP", "Wire"],
+        uses: ["Deliver", "Election", "GossipState", "Gossip", "Ledger", "TransientStore", "ChannelConfig", "MSP", "Wire"],
         external: [
             yams, logging, metrics, prometheus, protobuf, grpcCore, grpcHTTP2, serviceLifecycle, nioHTTP1, nioPosix,
         ]

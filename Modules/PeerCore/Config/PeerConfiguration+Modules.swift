@@ -1,4 +1,5 @@
 import Deliver
+public import Gossip
 public import Foundation
 
 extension PeerConfiguration {
@@ -50,5 +51,59 @@ extension PeerConfiguration {
         } catch {
             throw PeerCoreError(.badConfiguration, "cannot read \(url.path)", cause: error)
         }
+    }
+}
+
+extension PeerConfiguration {
+    /// The Gossip module's settings from peer.gossip.* (spec §9.2), with Fabric's code fallbacks where a key is
+    /// absent (GossipConfig's defaults are those fallbacks).
+    public func gossipConfig() throws(PeerCoreError) -> GossipConfig {
+        var config = GossipConfig()
+        let source = self.source
+        func duration(_ key: String, _ apply: (Duration) -> Void) throws(PeerCoreError) {
+            if let value = try source.duration("peer.gossip.\(key)") { apply(value) }
+        }
+        func int(_ key: String, _ apply: (Int) -> Void) throws(PeerCoreError) {
+            if let value = try source.int("peer.gossip.\(key)") {
+                guard value > 0 else {
+                    throw PeerCoreError(.badConfiguration, "peer.gossip.\(key) must be positive, not \(value)")
+                }
+                apply(value)
+            }
+        }
+        config.bootstrapPeers = self.gossip.bootstrap
+        config.internalEndpoint = self.gossip.endpoint
+        config.externalEndpoint = self.gossip.externalEndpoint
+        try duration("membershipTrackerInterval") { config.membershipTrackerInterval = $0 }
+        try int("maxBlockCountToStore") { config.maxBlockCountToStore = $0 }
+        try duration("maxPropagationBurstLatency") { config.maxPropagationBurstLatency = $0 }
+        try int("maxPropagationBurstSize") { config.maxPropagationBurstSize = $0 }
+        try int("propagateIterations") { config.propagateIterations = $0 }
+        try int("propagatePeerNum") { config.propagatePeerNum = $0 }
+        try duration("pullInterval") { config.pullInterval = $0 }
+        try int("pullPeerNum") { config.pullPeerNum = $0 }
+        try duration("requestStateInfoInterval") { config.requestStateInfoInterval = $0 }
+        try duration("publishStateInfoInterval") { config.publishStateInfoInterval = $0 }
+        try duration("publishCertPeriod") { config.publishCertPeriod = $0 }
+        if let skip = try source.bool("peer.gossip.skipBlockVerification") { config.skipBlockVerification = skip }
+        try duration("dialTimeout") { config.dialTimeout = $0 }
+        try duration("connTimeout") { config.connTimeout = $0 }
+        try int("recvBuffSize") { config.recvBuffSize = $0 }
+        try int("sendBuffSize") { config.sendBuffSize = $0 }
+        try duration("digestWaitTime") { config.digestWaitTime = $0 }
+        try duration("requestWaitTime") { config.requestWaitTime = $0 }
+        try duration("responseWaitTime") { config.responseWaitTime = $0 }
+        try duration("aliveTimeInterval") { config.aliveTimeInterval = $0 }
+        try duration("aliveExpirationTimeout") { config.aliveExpirationTimeoutOverride = $0 }
+        try duration("reconnectInterval") { config.reconnectIntervalOverride = $0 }
+        try int("maxConnectionAttempts") { config.maxConnectionAttempts = $0 }
+        try int("msgExpirationFactor") { config.msgExpirationFactor = $0 }
+        config.leaderAliveThreshold = self.election.leaderAliveThreshold
+        do {
+            try config.validate()
+        } catch {
+            throw PeerCoreError(.badConfiguration, "invalid peer.gossip settings", cause: error)
+        }
+        return config
     }
 }

@@ -1,55 +1,176 @@
 import ChannelConfig
 public import Deliver
+import Election
 import Foundation
+public import Gossip
+import GossipState
 import Ledger
 public import Logging
 import Synchronization
 import Wire
 
-/// Fabric's `GossipService` for this peer: for each channel, how blocks arrive (the deliver service when this peer
-/// leads its org for the channel) and the in-order commit of what arrives.
+/// Fabric's `GossipService` for this peer: the process's gossip node, and for each channel
+/// (``initializeChannel(_:)``) the services `InitializeChannel` starts: gossip's JoinChan from the channel config,
+/// the state provider (payload buffer → in-order commit, anti-entropy, state requests), the deliver service for
+/// blocks from the orderer, and leader election or the static leader that decides when this peer pulls.
 public final class GossipService: ChannelServiceFactory {
     let configuration: PeerConfiguration
     let deliver: DeliverService
+    let node: GossipNode
+    let mcs: any MessageCryptoService
     let logger: Logger
+    private let tasks = Mutex<[String: Task<Void, Never>]>([:])
 
-    /// Creates the service over the process's deliver service.
-    public init(configuration: PeerConfiguration, deliver: DeliverService, logger: Logger = Logger(label: "peer.gossip")) {
+    /// Creates the service over the process's deliver service and gossip node.
+    public init(
+        configuration: PeerConfiguration,
+        deliver: DeliverService,
+        node: GossipNode,
+        mcs: any MessageCryptoService,
+        logger: Logger = Logger(label: "peer.gossip")
+    ) {
         self.configuration = configuration
         self.deliver = deliver
+        self.node = node
+        self.mcs = mcs
         self.logger = logger
     }
 
     public func configCallbacks(channelID: String) -> ChannelHooks {
-        ChannelHooks()
+        let node = self.node
+        return ChannelHooks(
+            callbacks: [
+                { bundle in node.joinChannel(Self.joinMessage(bundle), channel: channelID) }
+            ],
+            onCommit: { committed in node.updateLedgerHeight(committed.number + 1, channel: channelID) }
+        )
+    }
+
+    /// Gossip's JoinChan for a config: its sequence, the application orgs and their anchor peers.
+    static func joinMessage(_ bundle: ChannelBundle) -> JoinChannelMessage {
+        let organizations = bundle.application?.organizations.values.sorted { $0.mspID < $1.mspID } ?? []
+        return JoinChannelMessage(
+            sequence: bundle.sequence,
+            organizations: organizations.map(\.mspID),
+            anchorPeers: organizations.flatMap { org in
+                org.anchorPeers.map { AnchorPeer(host: $0.host, port: Int($0.port), organization: org.mspID) }
+            }
+        )
     }
 
     public func initializeChannel(_ channel: PeerChannel) async throws(PeerCoreError) -> any ChannelServices {
+        let id = channel.id
+        let state: GossipStateProvider
+        do {
+            state = try GossipStateProvider(
+                channel: id,
+                config: self.configuration.stateConfig,
+                gossip: GossipNodeStateAdapter(node: self.node, channel: id),
+                coordinator: LedgerCoordinator(committer: channel.committer),
+                blockSource: LedgerBlockSource(ledger: channel.ledger),
+                accessPolicy: ChannelReadersPolicy { channel.bundle },
+                mcs: self.mcs,
+                logger: Logger(label: "gossip.state")
+            )
+        } catch {
+            throw PeerCoreError(.unavailable, "cannot start state transfer for channel \(id)", cause: error)
+        }
         let handle = self.deliver.channel(
-            channel.id,
+            id,
             config: { channel.bundle },
             ledger: LedgerTipProvider(ledger: channel.ledger),
-            handler: .custom(CommitHandler(committer: channel.committer)),
+            handler: .gossip(
+                sink: StatePayloadSink(state: state),
+                gossiper: NodeBlockGossiper(node: self.node, logger: self.logger)
+            ),
             isStaticLeader: self.configuration.gossip.orgLeader
         )
-        let services = DeliveringChannel(handle: handle, logger: self.logger)
+        let settings = LeadershipSettings(
+            useLeaderElection: self.configuration.gossip.useLeaderElection,
+            orgLeader: self.configuration.gossip.orgLeader,
+            election: ElectionConfig(
+                startupGracePeriod: self.configuration.election.startupGracePeriod,
+                membershipSampleInterval: self.configuration.election.membershipSampleInterval,
+                leaderAliveThreshold: self.configuration.election.leaderAliveThreshold,
+                leaderElectionDuration: self.configuration.election.leaderElectionDuration
+            )
+        )
+        let mode: LeadershipMode
         do {
-            try await handle.startDeliverForChannel(finalizer: {})
+            mode = try settings.mode()
         } catch {
-            throw PeerCoreError(.unavailable, "cannot start block delivery for channel \(channel.id)", cause: error)
+            throw PeerCoreError(.badConfiguration, "invalid leadership settings", cause: error)
         }
-        return services
+        var election: LeaderElectionService?
+        switch mode {
+        case .staticLeader:
+            do {
+                try await handle.startDeliverForChannel(finalizer: {})
+            } catch {
+                throw PeerCoreError(.unavailable, "cannot start block delivery for channel \(id)", cause: error)
+            }
+        case .election(let config):
+            let logger = self.logger
+            let box = ElectionBox()
+            let service = LeaderElectionService(
+                selfID: self.node.pkiID,
+                channel: id,
+                config: config,
+                adapter: GossipElectionAdapter(node: self.node, channel: id),
+                clock: WallClock()
+            ) { isLeader in
+                Task {
+                    do {
+                        if isLeader {
+                            logger.info("became the leader; pulling blocks from the ordering service", metadata: ["channel": "\(id)"])
+                            try await handle.startDeliverForChannel(finalizer: { box.service?.yield() })
+                        } else {
+                            logger.info("no longer the leader; stopping block delivery", metadata: ["channel": "\(id)"])
+                            try handle.stopDeliverForChannel()
+                        }
+                    } catch {
+                        logger.warning("leadership change not applied", metadata: ["channel": "\(id)", "error": "\(error)"])
+                    }
+                }
+            }
+            box.service = service
+            election = service
+        case .follower:
+            break
+        }
+        let runner = Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await state.run() }
+                if let election { group.addTask { await election.run() } }
+            }
+        }
+        self.tasks.withLock { $0[id] = runner }
+        return GossipChannelServices(handle: handle, state: state, runner: runner)
     }
 }
 
-/// A channel whose blocks come from the ordering service.
-struct DeliveringChannel: ChannelServices {
+/// Lets the election's finalizer reach the election service created after it.
+final class ElectionBox: @unchecked Sendable {
+    private let lock = Mutex<LeaderElectionService?>(nil)
+    var service: LeaderElectionService? {
+        get { self.lock.withLock { $0 } }
+        set { self.lock.withLock { $0 = newValue } }
+    }
+}
+
+/// A channel's running services.
+struct GossipChannelServices: ChannelServices {
     let handle: ChannelDeliverService
-    let logger: Logger
+    let state: GossipStateProvider
+    let runner: Task<Void, Never>
 
     func stop() async {
+        // Delivery first (no new blocks), then the state loop: a commit in progress completes before it returns.
         self.handle.stop()
         await self.handle.waitUntilDelivererEnded()
+        self.state.stop()
+        self.runner.cancel()
+        await self.runner.value
     }
 }
 
@@ -63,14 +184,5 @@ struct LedgerTipProvider: BlockHeightProvider {
             return LedgerTip(height: height, lastBlockHash: nil)
         }
         return LedgerTip(height: height, lastBlockHash: last.headerHash)
-    }
-}
-
-/// Commits verified blocks straight into the channel (no gossip state in between).
-struct CommitHandler: BlockHandler {
-    let committer: ChannelCommitter
-
-    func handleBlock(_ block: Common_Block, channelID: String) async throws {
-        try await self.committer.commit(block)
     }
 }
