@@ -124,6 +124,16 @@ let layers: [Module] = [
     // NetGen: cryptogen + configtxgen from one YAML profile (MSP folders, genesis block, network.json); a library
     // so that the apps (bench, peer) can call it directly, with `netgen` as its thin command-line front end.
     Module("NetGen", layer: 8, path: "Tools/NetGen", uses: ["MSP", "ChannelConfig", "Wire"], external: [yams, protobuf]),
+    // DevOrderer: a development ordering service (Broadcast + Deliver, block cutting, signing, the Ledger's block
+    // store); a library so that tests and a local-network launcher can run it in-process, with `dev-orderer` as its
+    // thin command-line front end.
+    Module(
+        "DevOrderer",
+        layer: 8,
+        path: "Tools/DevOrderer",
+        uses: ["Ledger", "ChannelConfig", "MSP", "Wire"],
+        external: [grpcCore, grpcHTTP2, grpcProtobuf, protobuf, grdb, logging, serviceLifecycle]
+    ),
     Module(
         "TestSupport",
         layer: 8,
@@ -136,11 +146,20 @@ let layers: [Module] = [
     //    library since a module may only use lower layers.
     Module("bench", layer: 9, .executable, path: "Apps/bench", uses: ["Ledger", "Wire"], external: [argumentParser]),
     Module("netgen", layer: 9, .executable, path: "Tools/netgen-cli", uses: ["NetGen"], external: [argumentParser]),
+    Module(
+        "dev-orderer",
+        layer: 9,
+        .executable,
+        path: "Tools/dev-orderer-cli",
+        uses: ["DevOrderer", "NetGen", "ChannelConfig", "MSP", "Wire"],
+        external: [argumentParser, logging, serviceLifecycle]
+    ),
 ]
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
 let testedModules: [String] = [
     "Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "Gossip", "Election", "Deliver", "PeerCore", "NetGen",
+    "DevOrderer",
 ]
 
 /// Products of other packages that a test target uses beyond SwiftProtobuf (SQLite for the storage tests, an
@@ -151,6 +170,11 @@ let testExternal: [String: [Target.Dependency]] = [
     "Deliver": [
         grpcCore, grpcHTTP2, grpcProtobuf, logging, serviceLifecycle,
         .product(name: "MetricsTestKit", package: "swift-metrics"),
+    ],
+    // The peer's own deliver client and netgen's networks, against the orderer over real gRPC.
+    "DevOrderer": [
+        .target(name: "Deliver"), .target(name: "NetGen"), .target(name: "ChannelConfig"), .target(name: "MSP"),
+        .target(name: "Ledger"), grpcCore, grpcHTTP2, grpcProtobuf, logging, serviceLifecycle,
     ],
 ]
 
