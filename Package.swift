@@ -152,7 +152,10 @@ let layers: [Module] = [
         .executable,
         path: "Tools/dev-orderer-cli",
         uses: ["DevOrderer", "NetGen", "ChannelConfig", "MSP", "Wire"],
-        external: [argumentParser, logging, serviceLifecycle]
+        external: [
+            argumentParser, logging, serviceLifecycle,
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]
     ),
 ]
 

@@ -1,5 +1,9 @@
 import DevOrderer
 import Foundation
+import GRPCCore
+import Ledger
+import NetGen
+import SwiftProtobuf
 import Testing
 import Wire
 

@@ -1,9 +1,13 @@
 import ChannelConfig
 import DevOrderer
 import Foundation
+import GRPCCore
+import Ledger
 import MSP
-import TestSupport
+import NetGen
+import SwiftProtobuf
 import Testing
+import TestSupport
 import Wire
 
 /// Broadcast over real gRPC on 127.0.0.1 against a netgen network's orderer, with the batch timer on a manual clock.
@@ -151,6 +155,7 @@ extension Data {
 }
 
 extension TemporaryDirectory {
+    @discardableResult
     static func withSync<T>(_ prefix: String, _ body: (TemporaryDirectory) throws -> T) throws -> T {
         let directory = try TemporaryDirectory(prefix)
         defer { directory.remove() }

@@ -1,10 +1,13 @@
 import ChannelConfig
 import DevOrderer
 import Foundation
+import GRPCCore
+import Ledger
 import MSP
+import NetGen
 import SwiftProtobuf
-import TestSupport
 import Testing
+import TestSupport
 import Wire
 
 /// CONFIG_UPDATE transactions: validated against the channel's config, wrapped in a CONFIG envelope signed by the

@@ -2,11 +2,15 @@ import ChannelConfig
 import Deliver
 import DevOrderer
 import Foundation
+import GRPCCore
+import Ledger
 import Logging
 import MSP
+import NetGen
+import SwiftProtobuf
 import Synchronization
-import TestSupport
 import Testing
+import TestSupport
 import Wire
 
 /// Deliver over real gRPC: the peer's own deliver client (Modules/Deliver) against the orderer, and the seek
@@ -130,61 +134,76 @@ struct DeliverTests {
         try await TemporaryDirectory.with("devorderer") { directory in
             let orderer = try network.makeOrderer(data: directory.url)
             try await DevOrderer.withRunning(orderer) { address in
-                func status(_ seek: Common_Envelope) async throws -> ([UInt64], [Common_Status]) {
+                func check(
+                    _ seek: Common_Envelope,
+                    blocks: [UInt64],
+                    _ statuses: [Common_Status],
+                    sourceLocation: SourceLocation = #_sourceLocation
+                ) async throws {
                     let responses = try await OrdererClient.deliver(address, seek)
-                    return (responses.blocks.map(\.header.number), responses.statuses)
+                    #expect(responses.blocks.map(\.header.number) == blocks, sourceLocation: sourceLocation)
+                    #expect(responses.statuses == statuses, sourceLocation: sourceLocation)
                 }
                 let peer = network.peer
                 // Unknown channel.
-                #expect(
-                    try await status(
-                        OrdererClient.seek(channel: "nosuchchannel", start: OrdererClient.oldest, stop: OrdererClient.newest, signer: peer)
-                    ) == ([], [.notFound])
+                try await check(
+                    OrdererClient.seek(
+                        channel: "nosuchchannel",
+                        start: OrdererClient.oldest,
+                        stop: OrdererClient.newest,
+                        signer: peer
+                    ),
+                    blocks: [],
+                    [.notFound]
                 )
                 // Not ready with FAIL_IF_NOT_READY: the blocks that exist, then NOT_FOUND.
-                #expect(
-                    try await status(
-                        OrdererClient.seek(
-                            start: OrdererClient.oldest,
-                            stop: OrdererClient.specified(5),
-                            behavior: .failIfNotReady,
-                            signer: peer
-                        )
-                    ) == ([0], [.notFound])
+                try await check(
+                    OrdererClient.seek(
+                        start: OrdererClient.oldest,
+                        stop: OrdererClient.specified(5),
+                        behavior: .failIfNotReady,
+                        signer: peer
+                    ),
+                    blocks: [0],
+                    [.notFound]
                 )
                 // A start beyond the height.
-                #expect(
-                    try await status(
-                        OrdererClient.seek(start: OrdererClient.specified(7), stop: OrdererClient.specified(9), signer: peer)
-                    ) == ([], [.notFound])
+                try await check(
+                    OrdererClient.seek(start: OrdererClient.specified(7), stop: OrdererClient.specified(9), signer: peer),
+                    blocks: [],
+                    [.notFound]
                 )
                 // Stop before start.
-                #expect(
-                    try await status(
-                        OrdererClient.seek(start: OrdererClient.specified(1), stop: OrdererClient.specified(0), signer: peer)
-                    ) == ([], [.badRequest])
+                try await check(
+                    OrdererClient.seek(start: OrdererClient.specified(1), stop: OrdererClient.specified(0), signer: peer),
+                    blocks: [],
+                    [.badRequest]
                 )
                 // Requesters outside /Channel/Readers.
-                #expect(
-                    try await status(
-                        OrdererClient.seek(start: OrdererClient.oldest, stop: OrdererClient.newest, signer: TestNetwork.outsider)
-                    ) == ([], [.forbidden])
+                try await check(
+                    OrdererClient.seek(
+                        start: OrdererClient.oldest,
+                        stop: OrdererClient.newest,
+                        signer: TestNetwork.outsider
+                    ),
+                    blocks: [],
+                    [.forbidden]
                 )
                 // A timestamp outside the 15-minute window.
-                #expect(
-                    try await status(
-                        OrdererClient.seek(
-                            start: OrdererClient.oldest,
-                            stop: OrdererClient.newest,
-                            signer: peer,
-                            timestamp: Date().addingTimeInterval(-3600)
-                        )
-                    ) == ([], [.badRequest])
+                try await check(
+                    OrdererClient.seek(
+                        start: OrdererClient.oldest,
+                        stop: OrdererClient.newest,
+                        signer: peer,
+                        timestamp: Date().addingTimeInterval(-3600)
+                    ),
+                    blocks: [],
+                    [.badRequest]
                 )
                 // Not an envelope at all.
                 var garbage = Common_Envelope()
                 garbage.payload = Data([0x0a, 0xff])
-                #expect(try await status(garbage) == ([], [.badRequest]))
+                try await check(garbage, blocks: [], [.badRequest])
             }
         }
     }

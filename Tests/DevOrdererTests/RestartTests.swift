@@ -1,9 +1,13 @@
 import ChannelConfig
 import DevOrderer
 import Foundation
+import GRPCCore
+import Ledger
 import MSP
-import TestSupport
+import NetGen
+import SwiftProtobuf
 import Testing
+import TestSupport
 import Wire
 
 /// The chain survives a restart: the orderer resumes from its stored blocks and keeps chaining.

@@ -5,6 +5,7 @@ import Logging
 import MSP
 import NetGen
 import ServiceLifecycle
+import UnixSignals
 import Wire
 
 /// `dev-orderer`: the command-line front end of the DevOrderer library (all logic lives there).
@@ -212,8 +213,7 @@ struct AddressPrinter: Service {
     func run() async throws {
         let address = try await self.orderer.listeningAddress()
         let channels = self.orderer.channelIDs.joined(separator: ",")
-        print("listening on \(address) channels=\(channels)")
-        fflush(stdout)
+        FileHandle.standardOutput.write(Data("listening on \(address) channels=\(channels)\n".utf8))
         try? await gracefulShutdown()
     }
 }
@@ -231,7 +231,7 @@ struct ChannelDirectoryWatcher: Service {
     }
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown { await self.scan() }
+        await cancelWhenGracefulShutdown { await self.scan() }
     }
 
     private func scan() async {

@@ -1,6 +1,7 @@
 import ChannelConfig
 import Foundation
 import MSP
+import SwiftProtobuf
 import Wire
 
 /// Fabric's standard-channel message filters, applied to every broadcast envelope (and again to the CONFIG

@@ -1,8 +1,8 @@
 public import ChannelConfig
-public import Foundation
+import Foundation
 public import Ledger
 import Logging
-public import MSP
+import MSP
 import SwiftProtobuf
 import Synchronization
 public import Wire

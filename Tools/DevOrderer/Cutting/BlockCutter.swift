@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Wire
 
 /// Fabric's block cutter as a pure state machine: it batches envelopes by the channel's `BatchSize`.

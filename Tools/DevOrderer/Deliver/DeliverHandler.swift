@@ -2,6 +2,7 @@ import ChannelConfig
 import Foundation
 import Ledger
 import Logging
+import MSP
 import SwiftProtobuf
 import Wire
 
