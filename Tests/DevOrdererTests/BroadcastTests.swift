@@ -6,8 +6,8 @@ import Ledger
 import MSP
 import NetGen
 import SwiftProtobuf
-import Testing
 import TestSupport
+import Testing
 import Wire
 
 /// Broadcast over real gRPC on 127.0.0.1 against a netgen network's orderer, with the batch timer on a manual clock.
@@ -81,7 +81,10 @@ struct BroadcastTests {
             try await DevOrderer.withRunning(orderer) { address in
                 func refusal(_ envelope: Common_Envelope) async throws -> Orderer_BroadcastResponse {
                     // A refused envelope ends the stream: the second one is never answered.
-                    let responses = try await OrdererClient.broadcast(address, [envelope, try network.transaction("after")])
+                    let responses = try await OrdererClient.broadcast(
+                        address,
+                        [envelope, try network.transaction("after")]
+                    )
                     #expect(responses.count == 1)
                     return try #require(responses.first)
                 }
@@ -146,6 +149,10 @@ struct BroadcastTests {
             #expect(throws: DevOrdererError(.badConfiguration, "")) {
                 try DevOrderer(configuration: network.configuration(data: directory.url), signer: network.client)
             }
+            // Nothing of the refused channel is left in the data directory.
+            #expect(
+                !FileManager.default.fileExists(atPath: directory.appending("chains/\(TestNetwork.channelID)").path)
+            )
         }
     }
 }

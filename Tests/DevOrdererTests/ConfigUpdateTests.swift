@@ -6,8 +6,8 @@ import Ledger
 import MSP
 import NetGen
 import SwiftProtobuf
-import Testing
 import TestSupport
+import Testing
 import Wire
 
 /// CONFIG_UPDATE transactions: validated against the channel's config, wrapped in a CONFIG envelope signed by the
@@ -17,7 +17,11 @@ struct ConfigUpdateTests {
     let network = TestNetwork.shared
 
     /// A CONFIG_UPDATE setting BatchSize.max_message_count to `count`, signed by `signers` and sent by `sender`.
-    func batchSizeUpdate(count: UInt32, signers: [any SigningIdentity], sender: any SigningIdentity) throws
+    func batchSizeUpdate(
+        count: UInt32,
+        signers: [any SigningIdentity],
+        sender: any SigningIdentity
+    ) throws
         -> Common_Envelope
     {
         let current = network.bundle.config.channelGroup.groups["Orderer"]!
@@ -92,7 +96,9 @@ struct ConfigUpdateTests {
             let blocks = try storedBlocks(channel)
             #expect(blocks.map(\.data.data.count) == [1, 3, 1, 2, 2])
             #expect(BlockVerifier.isConfigBlock(blocks[2]))
-            #expect(try blocks.map { $0.header.number == 0 ? 0 : try BlockVerifier.lastConfigIndex($0) } == [0, 0, 2, 2, 2])
+            #expect(
+                try blocks.map { $0.header.number == 0 ? 0 : try BlockVerifier.lastConfigIndex($0) } == [0, 0, 2, 2, 2]
+            )
             // The config block is verified under the old config, the rest under the new one.
             try verifyChain(blocks, genesisBundle: network.bundle)
             // The CONFIG envelope is the orderer's, with the client's update as last_update.

@@ -9,8 +9,8 @@ import MSP
 import NetGen
 import SwiftProtobuf
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 import Wire
 
 /// Deliver over real gRPC: the peer's own deliver client (Modules/Deliver) against the orderer, and the seek
@@ -67,6 +67,65 @@ struct DeliverTests {
         }
     }
 
+    @Test("over TLS with the network's orderer certificate, the peer's client verifies the server and the blocks")
+    func overTLS() async throws {
+        try await TemporaryDirectory.with("devorderer") { directory in
+            let ordererOrg = network.manifest.ordererOrganization
+            let node = ordererOrg.orderers[0]
+            var configuration = network.configuration(data: directory.url)
+            configuration.tls = DevOrdererConfiguration.TLS(
+                certificateChainPEM: try Data(
+                    contentsOf: NetworkManifest.url(node.identity.tlsCertificate, in: network.directory)
+                ),
+                privateKeyPEM: try Data(contentsOf: NetworkManifest.url(node.identity.tlsKey, in: network.directory))
+            )
+            let orderer = try DevOrderer(
+                configuration: configuration,
+                signer: network.orderer,
+                clock: ManualClock(),
+                logger: Logger(label: "test.dev-orderer", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
+            let channel = try #require(orderer.channel(TestNetwork.channelID))
+            try await DevOrderer.withRunning(orderer) { address in
+                // In-process broadcast (the test's gRPC client is plaintext).
+                for index in 0..<5 {
+                    #expect(await channel.submit(try network.transaction("t\(index)")) == .success)
+                }
+                var config = DeliverConfig()
+                config.tls.enabled = true
+                config.addressOverrides = [
+                    .init(
+                        from: node.endpoint,
+                        to: address,
+                        caCertsFile: NetworkManifest.url(ordererOrg.tlsCACertificate, in: network.directory).path
+                    )
+                ]
+                let ledger = CollectingLedger(genesis: network.genesis)
+                let service = try DeliverService(
+                    config: config,
+                    signer: network.peer,
+                    logger: Logger(label: "test.deliver", factory: { _ in SwiftLogNoOpLogHandler() })
+                )
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await service.run() }
+                    let bundle = network.bundle
+                    let deliver = service.channel(
+                        TestNetwork.channelID,
+                        config: { bundle },
+                        ledger: ledger,
+                        handler: .custom(ledger),
+                        isStaticLeader: true
+                    )
+                    try await deliver.startDeliverForChannel {}
+                    try await ledger.waitFor(count: 1)
+                    service.stop()
+                    try await group.waitForAll()
+                }
+                #expect(ledger.blocks.map(\.header.number) == [1])
+            }
+        }
+    }
+
     @Test("a seek from oldest to newest streams the chain then SUCCESS; the stream takes further seeks")
     func rangeThenSuccess() async throws {
         try await TemporaryDirectory.with("devorderer") { directory in
@@ -75,7 +134,11 @@ struct DeliverTests {
                 _ = try await OrdererClient.broadcast(address, try (0..<10).map { try network.transaction("r\($0)") })
                 let all = try await OrdererClient.deliver(
                     address,
-                    try OrdererClient.seek(start: OrdererClient.oldest, stop: OrdererClient.newest, signer: network.peer)
+                    try OrdererClient.seek(
+                        start: OrdererClient.oldest,
+                        stop: OrdererClient.newest,
+                        signer: network.peer
+                    )
                 )
                 #expect(all.blocks.map(\.header.number) == [0, 1, 2])
                 #expect(all.statuses == [.success])
@@ -83,7 +146,11 @@ struct DeliverTests {
 
                 let newest = try await OrdererClient.deliver(
                     address,
-                    try OrdererClient.seek(start: OrdererClient.newest, stop: OrdererClient.newest, signer: network.client)
+                    try OrdererClient.seek(
+                        start: OrdererClient.newest,
+                        stop: OrdererClient.newest,
+                        signer: network.client
+                    )
                 )
                 #expect(newest.blocks.map(\.header.number) == [2])
 
@@ -169,13 +236,21 @@ struct DeliverTests {
                 )
                 // A start beyond the height.
                 try await check(
-                    OrdererClient.seek(start: OrdererClient.specified(7), stop: OrdererClient.specified(9), signer: peer),
+                    OrdererClient.seek(
+                        start: OrdererClient.specified(7),
+                        stop: OrdererClient.specified(9),
+                        signer: peer
+                    ),
                     blocks: [],
                     [.notFound]
                 )
                 // Stop before start.
                 try await check(
-                    OrdererClient.seek(start: OrdererClient.specified(1), stop: OrdererClient.specified(0), signer: peer),
+                    OrdererClient.seek(
+                        start: OrdererClient.specified(1),
+                        stop: OrdererClient.specified(0),
+                        signer: peer
+                    ),
                     blocks: [],
                     [.badRequest]
                 )

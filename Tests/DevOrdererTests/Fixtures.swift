@@ -45,7 +45,11 @@ struct TestNetwork: Sendable {
         )
         self.bundle = try ChannelBundle(configBlock: self.genesis, mspBuilder: MSPBuilders.x509)
         let ordererOrg = manifest.ordererOrganization
-        self.orderer = try manifest.signingIdentity(of: ordererOrg.orderers[0].identity, in: ordererOrg, directory: directory)
+        self.orderer = try manifest.signingIdentity(
+            of: ordererOrg.orderers[0].identity,
+            in: ordererOrg,
+            directory: directory
+        )
         self.ordererAdmin = try manifest.signingIdentity(of: ordererOrg.admin, in: ordererOrg, directory: directory)
         let org1 = manifest.peerOrganizations[0]
         let org2 = manifest.peerOrganizations[1]
@@ -101,7 +105,6 @@ struct TestNetwork: Sendable {
     }
 }
 
-
 enum BlockStoreConfigurationForTests {
     /// No fsync: the tests do not pull the power.
     static let fast = BlockStoreConfiguration(syncWrites: false)
@@ -125,7 +128,8 @@ enum OrdererClient {
     }
 
     /// Sends `envelopes` on one Broadcast stream and returns every response (the stream ends after a refusal).
-    static func broadcast(_ address: String, _ envelopes: [Common_Envelope]) async throws -> [Orderer_BroadcastResponse] {
+    static func broadcast(_ address: String, _ envelopes: [Common_Envelope]) async throws -> [Orderer_BroadcastResponse]
+    {
         try await self.withClient(address) { client in
             try await client.broadcast(requestProducer: { writer in
                 for envelope in envelopes { try await writer.write(envelope) }

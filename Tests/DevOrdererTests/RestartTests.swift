@@ -6,8 +6,8 @@ import Ledger
 import MSP
 import NetGen
 import SwiftProtobuf
-import Testing
 import TestSupport
+import Testing
 import Wire
 
 /// The chain survives a restart: the orderer resumes from its stored blocks and keeps chaining.
@@ -22,7 +22,10 @@ struct RestartTests {
                 do {
                     let first = try network.makeOrderer(data: directory.url)
                     try await DevOrderer.withRunning(first) { address in
-                        _ = try await OrdererClient.broadcast(address, try (0..<10).map { try network.transaction("a\($0)") })
+                        _ = try await OrdererClient.broadcast(
+                            address,
+                            try (0..<10).map { try network.transaction("a\($0)") }
+                        )
                     }
                     #expect(first.channel(TestNetwork.channelID)?.height == 3)
                 }
@@ -31,10 +34,17 @@ struct RestartTests {
                 let channel = try #require(second.channel(TestNetwork.channelID))
                 #expect(channel.height == 3)
                 try await DevOrderer.withRunning(second) { address in
-                    _ = try await OrdererClient.broadcast(address, try (0..<5).map { try network.transaction("b\($0)") })
+                    _ = try await OrdererClient.broadcast(
+                        address,
+                        try (0..<5).map { try network.transaction("b\($0)") }
+                    )
                     let all = try await OrdererClient.deliver(
                         address,
-                        try OrdererClient.seek(start: OrdererClient.oldest, stop: OrdererClient.newest, signer: network.peer)
+                        try OrdererClient.seek(
+                            start: OrdererClient.oldest,
+                            stop: OrdererClient.newest,
+                            signer: network.peer
+                        )
                     )
                     #expect(all.blocks.map(\.header.number) == [0, 1, 2, 3])
                     try verifyChain(all.blocks, genesisBundle: network.bundle)
@@ -80,7 +90,10 @@ struct RestartTests {
                 let refused = try await OrdererClient.broadcast(address, [try network.transaction("x")])
                 #expect(refused.map(\.status) == [.badRequest])
                 try orderer.addChannel(genesisBlock: network.genesis)
-                let accepted = try await OrdererClient.broadcast(address, try (0..<5).map { try network.transaction("y\($0)") })
+                let accepted = try await OrdererClient.broadcast(
+                    address,
+                    try (0..<5).map { try network.transaction("y\($0)") }
+                )
                 #expect(accepted.map(\.status) == Array(repeating: .success, count: 5))
                 #expect(orderer.channel(TestNetwork.channelID)?.height == 2)
             }

@@ -139,6 +139,8 @@ public final class DevOrderer: Service, Sendable {
         guard genesisBundle.orderer != nil else {
             throw DevOrdererError(.badGenesisBlock, "the config of channel \(channelID) has no orderer section")
         }
+        // Before anything is stored: a refused channel must not be left behind in the data directory.
+        try self.checkSigner(genesisBundle)
         let store = try ChannelStorage.open(
             self.configuration.dataDirectory,
             channelID: channelID,

@@ -29,7 +29,10 @@ struct DevOrdererCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A netgen output directory (with network.json).", valueName: "dir"))
     var network: String?
 
-    @Option(name: .long, help: ArgumentHelp("With --network: the orderer node to run (default: the first).", valueName: "name"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("With --network: the orderer node to run (default: the first).", valueName: "name")
+    )
     var orderer: String?
 
     @Option(name: .long, help: ArgumentHelp("A channel genesis block; repeat for more channels.", valueName: "file"))
@@ -47,7 +50,10 @@ struct DevOrdererCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The orderer's local MSP folder (signs blocks).", valueName: "dir"))
     var mspDir: String?
 
-    @Option(name: .long, help: ArgumentHelp("The MSP id of --msp-dir (default: found from the channels' orderer orgs).", valueName: "id"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The MSP id of --msp-dir (default: found from the channels' orderer orgs).", valueName: "id")
+    )
     var mspID: String?
 
     @Option(name: .long, help: ArgumentHelp("host:port to listen on (port 0: any free port).", valueName: "address"))
@@ -65,10 +71,16 @@ struct DevOrdererCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("TLS server key (PEM).", valueName: "file"))
     var tlsKey: String?
 
-    @Option(name: .long, help: ArgumentHelp("Require client certificates from this CA (PEM); repeatable.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Require client certificates from this CA (PEM); repeatable.", valueName: "file")
+    )
     var tlsClientCa: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level")
+    )
     var logLevel: String = "info"
 
     func validate() throws {
@@ -83,7 +95,9 @@ struct DevOrdererCommand: AsyncParsableCommand {
             guard self.mspDir != nil else { throw ValidationError("missing --msp-dir DIR") }
             guard self.listen != nil else { throw ValidationError("missing --listen HOST:PORT") }
             guard self.data != nil else { throw ValidationError("missing --data DIR") }
-            guard !self.tls else { throw ValidationError("--tls needs --network; otherwise give --tls-cert and --tls-key") }
+            guard !self.tls else {
+                throw ValidationError("--tls needs --network; otherwise give --tls-cert and --tls-key")
+            }
         }
         guard (self.tlsCert == nil) == (self.tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
@@ -161,13 +175,16 @@ struct DevOrdererCommand: AsyncParsableCommand {
             genesisFiles.insert(NetworkManifest.url(manifest.genesisBlock, in: directory), at: 0)
             if self.tls, tls == nil {
                 tls = .init(
-                    certificateChainPEM: try Self.read(NetworkManifest.url(node.identity.tlsCertificate, in: directory).path),
+                    certificateChainPEM: try Self.read(
+                        NetworkManifest.url(node.identity.tlsCertificate, in: directory).path
+                    ),
                     privateKeyPEM: try Self.read(NetworkManifest.url(node.identity.tlsKey, in: directory).path),
                     clientRootCAsPEM: self.tlsClientCa.isEmpty ? nil : try self.tlsClientCa.map(Self.read)
                 )
             }
             let signer = try manifest.signingIdentity(of: node.identity, in: org, directory: directory)
-            let data = self.data.map { URL(fileURLWithPath: $0) }
+            let data =
+                self.data.map { URL(fileURLWithPath: $0) }
                 ?? directory.appendingPathComponent("orderer-data").appendingPathComponent(node.name)
             let blocks = try genesisFiles.map { url throws(DevOrdererError) in try DevOrderer.readBlock(url) }
             return (
@@ -238,7 +255,7 @@ struct ChannelDirectoryWatcher: Service {
         var refused: Set<String> = []
         while !Task.isCancelled {
             for url in Self.blockFiles(in: self.directory) where !refused.contains(url.path) {
-                do {
+                do throws(DevOrdererError) {
                     let block = try DevOrderer.readBlock(url)
                     let known = self.orderer.channelIDs
                     let channel = try self.orderer.addChannel(genesisBlock: block)
@@ -247,7 +264,7 @@ struct ChannelDirectoryWatcher: Service {
                     }
                 } catch {
                     refused.insert(url.path)
-                    self.logger.error("\(url.path) not served: \(error)")
+                    self.logger.error("\(url.path) not served: \(error.message)")
                 }
             }
             try? await Task.sleep(for: self.interval)

@@ -35,7 +35,12 @@ public final class OrdererChannel: Sendable {
     }
 
     enum Event: Sendable {
-        case order(Common_Envelope, configSequence: UInt64, isConfig: Bool, reply: CheckedContinuation<BroadcastResult, Never>)
+        case order(
+            Common_Envelope,
+            configSequence: UInt64,
+            isConfig: Bool,
+            reply: CheckedContinuation<BroadcastResult, Never>
+        )
         case timeout(generation: Int)
     }
 
@@ -97,7 +102,10 @@ public final class OrdererChannel: Sendable {
             return BroadcastResult(.badRequest, "could not determine channel ID: \(reason(error))")
         }
         guard header.channelID == self.channelID else {
-            return BroadcastResult(.badRequest, "envelope is for channel '\(header.channelID)', not '\(self.channelID)'")
+            return BroadcastResult(
+                .badRequest,
+                "envelope is for channel '\(header.channelID)', not '\(self.channelID)'"
+            )
         }
         if header.type == Int32(Common_HeaderType.config.rawValue) {
             return BroadcastResult(.badRequest, "message is of type that cannot be processed directly")
@@ -221,7 +229,12 @@ public final class OrdererChannel: Sendable {
                         reply.resume(returning: BroadcastResult(.serviceUnavailable, "the orderer is shutting down"))
                         continue
                     }
-                    let (result, pending) = self.order(envelope, sequence: sequence, isConfig: isConfig, cutter: &cutter)
+                    let (result, pending) = self.order(
+                        envelope,
+                        sequence: sequence,
+                        isConfig: isConfig,
+                        cutter: &cutter
+                    )
                     if pending {
                         if !ticking {
                             ticking = true
@@ -286,7 +299,10 @@ public final class OrdererChannel: Sendable {
                 do {
                     lastUpdate = try envelope.unpackPayload().unpackConfigEnvelope().lastUpdate
                 } catch {
-                    return (BroadcastResult(.badRequest, "config message does not unpack: \(reason(error))"), !cutter.pending.isEmpty)
+                    return (
+                        BroadcastResult(.badRequest, "config message does not unpack: \(reason(error))"),
+                        !cutter.pending.isEmpty
+                    )
                 }
                 switch self.processConfigUpdate(lastUpdate, bundle: bundle) {
                 case .refused(let refusal): return (refusal, !cutter.pending.isEmpty)

@@ -27,7 +27,8 @@ struct ListenAddress: Sendable {
         }
         if hostPart == "localhost" { hostPart = "127.0.0.1" }
         if hostPart.isEmpty { hostPart = "0.0.0.0" }
-        let isIPv4 = hostPart.split(separator: ".", omittingEmptySubsequences: false).count == 4
+        let isIPv4 =
+            hostPart.split(separator: ".", omittingEmptySubsequences: false).count == 4
             && hostPart.split(separator: ".").allSatisfy { UInt8($0) != nil }
         let isIPv6 = hostPart.contains(":")
         guard isIPv4 || isIPv6 else {
