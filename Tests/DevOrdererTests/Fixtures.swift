@@ -17,7 +17,12 @@ import Wire
 struct TestNetwork: Sendable {
     static let channelID = "devchannel"
     static let batchTimeout: Duration = .seconds(2)
-    static let shared: TestNetwork = try! TestNetwork()
+    static let shared: TestNetwork = {
+        let network = try! TestNetwork()
+        // The network's folder goes when the test process ends.
+        atexit { try? FileManager.default.removeItem(at: TestNetwork.shared.directory) }
+        return network
+    }()
 
     let directory: URL
     let manifest: NetworkManifest

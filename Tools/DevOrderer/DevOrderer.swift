@@ -343,7 +343,9 @@ public final class DevOrderer: Service, Sendable {
                     do {
                         try await server.serve()
                     } catch {
-                        self.listening.withLock { $0.failure = "\(error)" }
+                        self.listening.withLock {
+                            $0.failure = "cannot serve on \(self.configuration.listenAddress): \(error)"
+                        }
                         self.bound.fire()
                         throw DevOrdererError(
                             .badConfiguration,
@@ -353,12 +355,13 @@ public final class DevOrderer: Service, Sendable {
                     }
                 }
                 group.addTask {
+                    // When binding fails, serve() throws with the reason and fires `bound` itself.
                     if let address = try? await transport.listeningAddress {
                         let text = ListenAddress.text(of: address, requested: listen)
                         self.listening.withLock { $0.address = text }
                         self.logger.info("dev-orderer listening on \(text)")
+                        self.bound.fire()
                     }
-                    self.bound.fire()
                 }
                 await self.shutdown.wait()
                 server.beginGracefulShutdown()
