@@ -142,6 +142,16 @@ let layers: [Module] = [
     // NetGen: cryptogen + configtxgen from one YAML profile (MSP folders, genesis block, network.json); a library
     // so that the apps (bench, peer) can call it directly, with `netgen` as its thin command-line front end.
     Module("NetGen", layer: 8, path: "Tools/NetGen", uses: ["MSP", "ChannelConfig", "Wire"], external: [yams, protobuf]),
+    // DevOrderer: a development ordering service (Broadcast + Deliver, block cutting, signing, the Ledger's block
+    // store); a library so that tests and a local-network launcher can run it in-process, with `dev-orderer` as its
+    // thin command-line front end.
+    Module(
+        "DevOrderer",
+        layer: 8,
+        path: "Tools/DevOrderer",
+        uses: ["Ledger", "ChannelConfig", "MSP", "Wire"],
+        external: [grpcCore, grpcHTTP2, grpcProtobuf, protobuf, grdb, logging, serviceLifecycle]
+    ),
     Module(
         "TestSupport",
         layer: 8,
@@ -165,12 +175,23 @@ let layers: [Module] = [
         ]
     ),
     Module("netgen", layer: 9, .executable, path: "Tools/netgen-cli", uses: ["NetGen"], external: [argumentParser]),
+    Module(
+        "dev-orderer",
+        layer: 9,
+        .executable,
+        path: "Tools/dev-orderer-cli",
+        uses: ["DevOrderer", "NetGen", "ChannelConfig", "MSP", "Wire"],
+        external: [
+            argumentParser, logging, serviceLifecycle,
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]
+    ),
 ]
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
 let testedModules: [String] = [
     "Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "Gossip", "Election", "Deliver", "GossipState",
-    "PeerCore", "NetGen",
+    "PeerCore", "NetGen", "DevOrderer",
 ]
 
 /// Products of other packages that a test target uses beyond SwiftProtobuf (SQLite for the storage tests, an
@@ -182,8 +203,13 @@ let testExternal: [String: [Target.Dependency]] = [
         grpcCore, grpcHTTP2, grpcProtobuf, logging, serviceLifecycle,
         .product(name: "MetricsTestKit", package: "swift-metrics"),
     ],
-    "PeerCore": [.target(name: "NetGen"), grpcCore, logging, serviceLifecycle, prometheus],
+    "PeerCore": [.target(name: "NetGen"), .target(name: "DevOrderer"), grpcCore, logging, serviceLifecycle, prometheus],
     "GossipState": [logging, .product(name: "MetricsTestKit", package: "swift-metrics")],
+    // The peer's own deliver client and netgen's networks, against the orderer over real gRPC.
+    "DevOrderer": [
+        .target(name: "Deliver"), .target(name: "NetGen"), .target(name: "ChannelConfig"), .target(name: "MSP"),
+        .target(name: "Ledger"), grpcCore, grpcHTTP2, grpcProtobuf, logging, serviceLifecycle,
+    ],
 ]
 
 // MARK: - Layering check
