@@ -175,6 +175,22 @@ let layers: [Module] = [
         ]
     ),
     Module("netgen", layer: 9, .executable, path: "Tools/netgen-cli", uses: ["NetGen"], external: [argumentParser]),
+    // 9: the local network launcher library (netgen + dev-orderer + peer processes + workload); 10: its command.
+    Module(
+        "LocalNet",
+        layer: 9,
+        path: "Tools/LocalNet",
+        uses: ["NetGen", "PeerCore", "Ledger", "MSP", "Wire"],
+        external: [grpcCore, grpcHTTP2, grpcProtobuf, protobuf]
+    ),
+    Module(
+        "localnet",
+        layer: 10,
+        .executable,
+        path: "Tools/localnet-cli",
+        uses: ["LocalNet", "Wire"],
+        external: [argumentParser, .product(name: "UnixSignals", package: "swift-service-lifecycle")]
+    ),
     Module(
         "dev-orderer",
         layer: 9,
@@ -191,7 +207,7 @@ let layers: [Module] = [
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
 let testedModules: [String] = [
     "Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "Gossip", "Election", "Deliver", "GossipState",
-    "PeerCore", "NetGen", "DevOrderer",
+    "PeerCore", "NetGen", "DevOrderer", "LocalNet",
 ]
 
 /// Products of other packages that a test target uses beyond SwiftProtobuf (SQLite for the storage tests, an

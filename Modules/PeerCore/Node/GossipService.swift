@@ -18,6 +18,7 @@ public final class GossipService: ChannelServiceFactory {
     let deliver: DeliverService
     let node: GossipNode
     let mcs: any MessageCryptoService
+    let channelMSPs: ChannelMSPRegistry
     let logger: Logger
     private let tasks = Mutex<[String: Task<Void, Never>]>([:])
 
@@ -27,20 +28,25 @@ public final class GossipService: ChannelServiceFactory {
         deliver: DeliverService,
         node: GossipNode,
         mcs: any MessageCryptoService,
+        channelMSPs: ChannelMSPRegistry,
         logger: Logger = Logger(label: "peer.gossip")
     ) {
         self.configuration = configuration
         self.deliver = deliver
         self.node = node
         self.mcs = mcs
+        self.channelMSPs = channelMSPs
         self.logger = logger
     }
 
     public func configCallbacks(channelID: String) -> ChannelHooks {
         let node = self.node
+        let channelMSPs = self.channelMSPs
         return ChannelHooks(
             callbacks: [
-                { bundle in node.joinChannel(Self.joinMessage(bundle), channel: channelID) }
+                // The MSP callback first: gossip verifies the new orgs' identities with these MSPs.
+                { bundle in channelMSPs.update(bundle) },
+                { bundle in node.joinChannel(Self.joinMessage(bundle), channel: channelID) },
             ],
             onCommit: { committed in node.updateLedgerHeight(committed.number + 1, channel: channelID) }
         )

@@ -1,4 +1,5 @@
 import Deliver
+import Gossip
 import Foundation
 internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
@@ -15,6 +16,8 @@ public final class PeerNode: Service {
     /// The peer.
     public let peer: Peer
     let deliver: DeliverService
+    let transport: GRPCGossipTransport
+    let node: GossipNode
     let configuration: PeerConfiguration
     let registry: PrometheusCollectorRegistry?
     let logger: Logger
@@ -46,7 +49,52 @@ public final class PeerNode: Service {
         } catch {
             throw PeerCoreError(.badConfiguration, "cannot set up block delivery", cause: error)
         }
-        let gossip = GossipService(configuration: configuration, deliver: self.deliver)
+        // Gossip: MSP-backed message crypto over the local MSP and the channels' MSPs, the gRPC transport on
+        // peer.listenAddress (TLS when peer.tls.enabled), and the node.
+        let mcs = MSPMessageCryptoService(localMSP: identity.msp, signer: identity.signer)
+        let advisor = MSPSecurityAdvisor(localMSP: identity.msp, channels: mcs.channels)
+        let gossipConfig = try configuration.gossipConfig()
+        let (host, port) = try GRPCAddress.split(configuration.listenAddress)
+        do {
+            var tls: GRPCGossipTransport.TLS?
+            if configuration.tls.enabled, let certificate = configuration.tls.certificate,
+                let key = configuration.tls.key
+            {
+                var roots = configuration.tls.clientRootCAs
+                if let root = configuration.tls.rootCertificate { roots.append(root) }
+                tls = try GRPCGossipTransport.TLS(certificateFile: certificate, privateKeyFile: key, trustRootFiles: roots)
+            }
+            self.transport = try GRPCGossipTransport(
+                configuration: .init(
+                    listenHost: host,
+                    listenPort: port,
+                    identity: identity.serializedIdentity,
+                    gossip: gossipConfig,
+                    tls: tls
+                ),
+                mcs: mcs,
+                logger: Logger(label: "gossip.comm")
+            )
+            let core = try GossipCore(
+                config: gossipConfig,
+                identity: identity.serializedIdentity,
+                mcs: mcs,
+                advisor: advisor,
+                now: WallClock().now,
+                seed: UInt64.random(in: 0...UInt64.max),
+                logger: Logger(label: "gossip")
+            )
+            self.node = GossipNode(core: core, transport: self.transport, clock: WallClock())
+        } catch {
+            throw PeerCoreError(.badConfiguration, "cannot set up gossip", cause: error)
+        }
+        let gossip = GossipService(
+            configuration: configuration,
+            deliver: self.deliver,
+            node: self.node,
+            mcs: mcs,
+            channelMSPs: mcs.channels
+        )
         self.peer = try Peer(configuration: configuration, identity: identity, services: gossip, logger: logger)
     }
 
@@ -68,6 +116,13 @@ public final class PeerNode: Service {
         let admin = try self.adminServer()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.deliver.run() }
+            // Gossip runs until the peer's channels have stopped (their state loops use it to the end).
+            let gossip = Task {
+                await withDiscardingTaskGroup { gossip in
+                    gossip.addTask { try? await self.transport.run() }
+                    gossip.addTask { await self.node.run() }
+                }
+            }
             group.addTask { try await self.serveAdmin(on: admin) }
             if let registry = self.registry, !self.configuration.operations.listenAddress.isEmpty {
                 let operations = OperationsServer(
@@ -88,6 +143,8 @@ public final class PeerNode: Service {
                 self.logger.info("shutting down")
                 await self.peer.shutdown()
                 self.deliver.stop()
+                gossip.cancel()
+                await gossip.value
             }
             try await group.waitForAll()
         }

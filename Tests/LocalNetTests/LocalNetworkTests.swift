@@ -1,0 +1,114 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LocalNet
+import PeerCore
+import Testing
+import TestSupport
+
+/// The local network as separate processes: the built `dev-orderer` and four `peer` executables on 127.0.0.1,
+/// leader election per org, blocks from the orderer to the leaders and over gossip to the followers.
+@Suite("Local network (multi-process)", .serialized)
+struct LocalNetworkTests {
+    static let executables: URL? = {
+        guard let peer = BuiltProducts.executable("peer"), BuiltProducts.executable("dev-orderer") != nil else {
+            return nil
+        }
+        return peer.deletingLastPathComponent()
+    }()
+
+    /// Whether peer `index` reports itself leader of mychannel on its operations endpoint.
+    static func isLeader(_ network: LocalNetwork, _ index: Int) async -> Bool {
+        guard let url = URL(string: "http://\(network.peers[index].operationsAddress)/metrics"),
+            let (data, _) = try? await URLSession.shared.data(from: url)
+        else { return false }
+        let text = String(decoding: data, as: UTF8.self)
+        return text.split(separator: "\n").contains {
+            $0.hasPrefix("gossip_leader_election_leader") && $0.contains("mychannel") && $0.hasSuffix(" 1")
+        }
+    }
+
+    static func eventually(
+        _ what: String,
+        timeout: Duration = .seconds(180),
+        _ condition: () async -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while await !condition() {
+            guard ContinuousClock.now < deadline else { throw LocalNetworkError("timed out: \(what)") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    static func agree(_ network: LocalNetwork, indices: [Int], height: UInt64) async -> Bool {
+        let infos = await network.infos()
+        let selected = indices.map { infos[$0] }
+        guard let first = selected.first, let first, first.height >= height else { return false }
+        return selected.allSatisfy {
+            $0?.height == first.height && $0?.commitHash == first.commitHash
+                && $0?.stateFingerprint == first.stateFingerprint
+        }
+    }
+
+    @Test(
+        "four peers agree; a killed follower catches up on restart; a killed leader is replaced in its org",
+        .enabled(if: Self.executables != nil, "peer and dev-orderer are not built next to the tests")
+    )
+    func network() async throws {
+        let temp = try TemporaryDirectory("localnet")
+        defer { temp.remove() }
+        var options = LocalNetwork.Options(directory: temp.appending("net"), executables: Self.executables!)
+        options.basePort = 27050
+        options.maxMessageCount = 20
+        let network = try LocalNetwork(options: options)
+        var processes: [ManagedProcess?] = []
+        let orderer = try await network.startOrderer()
+        defer {
+            for process in processes { process?.signal(SIGKILL) }
+            orderer.signal(SIGKILL)
+        }
+        for index in network.peers.indices {
+            processes.append(try await network.startPeer(index))
+            try await network.join(index)
+        }
+        let workload = try network.workload()
+        let all = Array(network.peers.indices)
+        #expect(try await network.broadcast([try workload.definition()]) == 1)
+        try await Self.eventually("every peer commits the definition") { await Self.agree(network, indices: all, height: 2) }
+        #expect(try await network.broadcast(try (0..<100).map { try workload.transaction($0) }) == 100)
+        // 2 + 100/20 blocks.
+        try await Self.eventually("all four peers agree at height 7") { await Self.agree(network, indices: all, height: 7) }
+
+        // One leader per org.
+        try await Self.eventually("one leader in each org") {
+            var leaders: [Int] = []
+            for index in all where await Self.isLeader(network, index) { leaders.append(index) }
+            return leaders.count == 2 && Set(leaders.map { network.peers[$0].organization.mspID }).count == 2
+        }
+        let org1 = all.filter { network.peers[$0].organization.mspID == network.peers[0].organization.mspID }
+        var org1Leader = org1[0]
+        for index in org1 where await Self.isLeader(network, index) { org1Leader = index }
+        let org1Follower = org1.first { $0 != org1Leader }!
+
+        // A follower killed with SIGKILL misses blocks and catches up after a restart.
+        processes[org1Follower]?.signal(SIGKILL)
+        _ = await processes[org1Follower]?.wait()
+        #expect(try await network.broadcast(try (100..<140).map { try workload.transaction($0) }) == 40)
+        let others = all.filter { $0 != org1Follower }
+        try await Self.eventually("the running peers reach height 9") { await Self.agree(network, indices: others, height: 9) }
+        processes[org1Follower] = try await network.startPeer(org1Follower)
+        try await Self.eventually("the restarted follower catches up") { await Self.agree(network, indices: all, height: 9) }
+
+        // The org's leader killed: the other peer of the org takes over pulling from the orderer.
+        processes[org1Leader]?.signal(SIGKILL)
+        _ = await processes[org1Leader]?.wait()
+        try await Self.eventually("the follower becomes leader of its org") { await Self.isLeader(network, org1Follower) }
+        #expect(try await network.broadcast(try (140..<180).map { try workload.transaction($0) }) == 40)
+        let survivors = all.filter { $0 != org1Leader }
+        try await Self.eventually("the survivors reach height 11") { await Self.agree(network, indices: survivors, height: 11) }
+
+        for process in processes { if let process { #expect(await process.stop() == 0) } }
+        #expect(await orderer.stop() == 0)
+    }
+}

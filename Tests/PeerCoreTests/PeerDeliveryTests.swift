@@ -1,0 +1,158 @@
+import ChannelConfig
+import DevOrderer
+import Foundation
+import Ledger
+import Logging
+import MSP
+import NetGen
+import PeerCore
+import ServiceLifecycle
+import SwiftProtobuf
+import Testing
+import TestSupport
+import Wire
+
+/// A peer process's whole block path, in one process over real gRPC on 127.0.0.1: the development orderer cuts and
+/// signs blocks; the peer (static org leader) joins from the genesis block, pulls them over Deliver through an
+/// address override, verifies them, buffers them in gossip state and validates and commits them in order.
+@Suite("Peer with an ordering service")
+struct PeerDeliveryTests {
+    @Test("the peer commits every block the orderer cuts, byte for byte, with Fabric's validation codes")
+    func commitsOrdererBlocks() async throws {
+        try await TemporaryDirectory.with("peer-delivery") { temp in
+            let netDir = temp.appending("net")
+            var profile = NetworkProfile(channelID: "e2echannel", organizations: 2, peersPerOrganization: 1)
+            profile.batch.maxMessageCount = 4
+            profile.batch.timeout = "200ms"
+            let network = try NetGen.generate(profile, into: netDir)
+            let genesis = try Common_Block(
+                serializedBytes: Data(contentsOf: NetworkManifest.url(network.genesisBlock, in: netDir))
+            )
+            let ordererOrg = network.ordererOrganization
+            let org1 = network.peerOrganizations[0]
+            let org2 = network.peerOrganizations[1]
+            func signer(_ member: NetworkManifest.Member, _ org: NetworkManifest.Organization) throws -> TransactionSigner {
+                let identity = try network.signingIdentity(of: member, in: org, directory: netDir)
+                return TransactionSigner(identity: identity.serialized) { try identity.sign($0) }
+            }
+            let ordererIdentity = try network.signingIdentity(
+                of: ordererOrg.orderers[0].identity,
+                in: ordererOrg,
+                directory: netDir
+            )
+            let orderer = try DevOrderer(
+                configuration: DevOrdererConfiguration(
+                    dataDirectory: temp.appending("orderer"),
+                    listenAddress: "127.0.0.1:0",
+                    genesisBlocks: [genesis]
+                ),
+                signer: ordererIdentity,
+                logger: Logger(label: "test.orderer")
+            )
+            let endorsers = [try signer(org1.peers[0].identity, org1), try signer(org2.peers[0].identity, org2)]
+            let client = try signer(org1.users[0], org1)
+
+            try await DevOrderer.withRunning(orderer) { ordererAddress in
+                let peerDir = netDir.appendingPathComponent(org1.peers[0].identity.mspDirectory)
+                let yaml = """
+                    peer:
+                      id: peer0.org1
+                      localMspId: \(org1.mspID)
+                      mspConfigPath: \(peerDir.path)
+                      fileSystemPath: \(temp.appending("peer").path)
+                      listenAddress: 127.0.0.1:0
+                      adminService:
+                        listenAddress: 127.0.0.1:0
+                      gossip:
+                        orgLeader: true
+                      deliveryclient:
+                        addressOverrides:
+                          - from: \(ordererOrg.orderers[0].endpoint)
+                            to: \(ordererAddress)
+                    """
+                let configuration = try PeerConfiguration(CoreConfigSource(yaml: yaml, baseDirectory: netDir))
+                let admin = try network.signingIdentity(of: org1.admin, in: org1, directory: netDir)
+                try await AdminServiceTests.withNode(configuration) { node, adminAddress in
+                    _ = try await AdminClient(address: adminAddress, signer: admin).joinChannel(block: genesis)
+
+                    // The chaincode definition, then transactions writing keys k0…k8 (one with a forged creator
+                    // signature), through the orderer's broadcast path.
+                    var envelopes = [
+                        try ChaincodeDefinitionWrites(name: "basic").transaction(
+                            channelID: "e2echannel",
+                            creator: try signer(org1.admin, org1),
+                            endorsers: endorsers
+                        )
+                    ]
+                    for index in 0..<9 {
+                        var rwset = ReadWriteSetBuilder()
+                        rwset.write("basic", "k\(index)", value: Data("v\(index)".utf8))
+                        envelopes.append(
+                            try TransactionBuilder.endorserTransaction(
+                                channelID: "e2echannel",
+                                chaincode: "basic",
+                                rwset: try rwset.readWriteSet(),
+                                creator: client,
+                                endorsers: endorsers
+                            )
+                        )
+                    }
+                    // A transaction endorsed by org1 only: MAJORITY of two orgs needs both.
+                    var rwset = ReadWriteSetBuilder()
+                    rwset.write("basic", "underendorsed", value: Data("x".utf8))
+                    envelopes.append(
+                        try TransactionBuilder.endorserTransaction(
+                            channelID: "e2echannel",
+                            chaincode: "basic",
+                            rwset: try rwset.readWriteSet(),
+                            creator: client,
+                            endorsers: [endorsers[0]]
+                        )
+                    )
+                    let channel = try #require(orderer.channel("e2echannel"))
+                    // The definition must commit before the transactions that use it are validated: its own block.
+                    #expect(await channel.submit(envelopes[0]).status == .success)
+                    try await Self.eventually { channel.height >= 2 }
+                    for envelope in envelopes.dropFirst() {
+                        #expect(await channel.submit(envelope).status == .success)
+                    }
+                    try await Self.eventually { channel.height >= 2 + 3 }  // 10 txs in batches of at most 4
+
+                    let peerChannel = try #require(node.peer.channel("e2echannel"))
+                    try await Self.eventually { peerChannel.ledger.height == channel.height }
+                    for number in 0..<channel.height {
+                        let ordered = try #require(try channel.store.block(number: number))
+                        let committed = try #require(try peerChannel.ledger.block(number: number))
+                        #expect(committed.header == ordered.header)
+                        #expect(committed.data == ordered.data)
+                    }
+                    var codes: [String: Protos_TxValidationCode] = [:]
+                    for envelope in envelopes {
+                        let payload = try Common_Payload(serializedBytes: envelope.payload)
+                        let header = try Common_ChannelHeader(serializedBytes: payload.header.channelHeader)
+                        codes[header.txID] = try peerChannel.ledger.validationCode(txID: header.txID)
+                    }
+                    #expect(codes.values.filter { $0 == .valid }.count == 10)
+                    #expect(codes.values.filter { $0 == .endorsementPolicyFailure }.count == 1)
+                    #expect(try peerChannel.ledger.state(namespace: "basic", key: "k3")?.value == Data("v3".utf8))
+                    #expect(try peerChannel.ledger.state(namespace: "basic", key: "underendorsed") == nil)
+
+                    let info = try await AdminClient(address: adminAddress, signer: admin).channelInfo("e2echannel")
+                    #expect(info.height == channel.height)
+                    #expect(info.commitHash.count == 32)
+                }
+            }
+        }
+    }
+
+    static func eventually(timeout: Duration = .seconds(120), _ condition: () throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("condition not met within \(timeout)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}

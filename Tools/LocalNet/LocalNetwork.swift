@@ -1,0 +1,306 @@
+public import Foundation
+internal import GRPCCore
+internal import GRPCNIOTransportHTTP2
+import Ledger
+public import MSP
+public import NetGen
+public import PeerCore
+import SwiftProtobuf
+public import Wire
+
+/// A local Fabric network of this project's processes on 127.0.0.1: netgen's crypto material and genesis block,
+/// one `dev-orderer` and `orgs × peersPerOrg` `peer node start` processes with leader election and state transfer,
+/// each peer joined through its admin service. Drives endorsed transactions through Broadcast and compares the
+/// peers' ledgers.
+public final class LocalNetwork: Sendable {
+    /// What to run.
+    public struct Options: Sendable {
+        /// Where everything goes: `net/` (netgen), `orderer/`, `peers/<name>/{core.yaml,data}`, `logs/`.
+        public var directory: URL
+        /// Where `peer` and `dev-orderer` are (the build folder).
+        public var executables: URL
+        public var organizations: Int = 2
+        public var peersPerOrganization: Int = 2
+        /// The orderer listens on basePort, org k's peer i on basePort + 1 + 1000·k + 100·i (admin +4, operations +3).
+        public var basePort: Int = 7050
+        /// Transactions per block the orderer cuts at most.
+        public var maxMessageCount: UInt32 = 50
+        /// The batch timeout.
+        public var batchTimeout: String = "500ms"
+        /// Leader election timings (short, so that a killed leader is replaced in seconds).
+        public var leaderAliveThreshold: String = "4s"
+
+        public init(directory: URL, executables: URL) {
+            self.directory = directory
+            self.executables = executables
+        }
+    }
+
+    /// One peer of the network.
+    public struct PeerNode: Sendable {
+        public let name: String
+        public let organization: NetworkManifest.Organization
+        public let member: NetworkManifest.Member
+        public let endpoint: String
+        public let adminAddress: String
+        public let operationsAddress: String
+        public let configFile: URL
+    }
+
+    public let options: Options
+    public let manifest: NetworkManifest
+    public let genesis: Common_Block
+    public let peers: [PeerNode]
+    public let ordererAddress: String
+    var netDirectory: URL { self.options.directory.appendingPathComponent("net") }
+
+    /// Generates the network (replacing an earlier one in the same directory) and each peer's core.yaml.
+    public init(options: Options) throws {
+        self.options = options
+        let files = FileManager.default
+        try? files.removeItem(at: options.directory)
+        try files.createDirectory(
+            at: options.directory.appendingPathComponent("logs"),
+            withIntermediateDirectories: true
+        )
+        var profile = NetworkProfile(
+            channelID: "mychannel",
+            organizations: options.organizations,
+            peersPerOrganization: options.peersPerOrganization
+        )
+        profile.batch.maxMessageCount = options.maxMessageCount
+        profile.batch.timeout = options.batchTimeout
+        profile.ordererOrganization.orderers[0].endpoint = .init(host: "127.0.0.1", port: options.basePort)
+        profile.ordererOrganization.orderers[0].clusterEndpoint = .init(host: "127.0.0.1", port: options.basePort + 900)
+        for org in profile.peerOrganizations.indices {
+            for peer in profile.peerOrganizations[org].peers.indices {
+                profile.peerOrganizations[org].peers[peer].endpoint = .init(
+                    host: "127.0.0.1",
+                    port: options.basePort + 1 + 1000 * org + 100 * peer
+                )
+            }
+        }
+        let netDirectory = options.directory.appendingPathComponent("net")
+        self.manifest = try NetGen.generate(profile, into: netDirectory)
+        self.genesis = try Common_Block(
+            serializedBytes: Data(contentsOf: NetworkManifest.url(self.manifest.genesisBlock, in: netDirectory))
+        )
+        self.ordererAddress = self.manifest.ordererOrganization.orderers[0].endpoint
+        var peers: [PeerNode] = []
+        for org in self.manifest.peerOrganizations {
+            for (index, node) in org.peers.enumerated() {
+                let port = Int(node.endpoint.split(separator: ":").last!)!
+                let directory = options.directory.appendingPathComponent("peers/\(node.identity.name)")
+                try files.createDirectory(at: directory, withIntermediateDirectories: true)
+                let peer = PeerNode(
+                    name: node.identity.name,
+                    organization: org,
+                    member: node.identity,
+                    endpoint: node.endpoint,
+                    adminAddress: "127.0.0.1:\(port + 4)",
+                    operationsAddress: "127.0.0.1:\(port + 3)",
+                    configFile: directory.appendingPathComponent("core.yaml")
+                )
+                // Same-org peers bootstrap from each other; every peer publishes its endpoint to the other org.
+                let bootstrap = org.peers.enumerated().filter { $0.offset != index }.map(\.element.endpoint)
+                let yaml = """
+                    # Written by localnet for \(node.identity.name).
+                    peer:
+                      id: \(node.identity.name)
+                      networkId: localnet
+                      listenAddress: \(node.endpoint)
+                      address: \(node.endpoint)
+                      localMspId: \(org.mspID)
+                      mspConfigPath: \(NetworkManifest.url(node.identity.mspDirectory, in: netDirectory).path)
+                      fileSystemPath: \(directory.appendingPathComponent("data").path)
+                      adminService:
+                        listenAddress: \(peer.adminAddress)
+                      gossip:
+                        bootstrap: [\(bootstrap.joined(separator: ", "))]
+                        endpoint: \(node.endpoint)
+                        externalEndpoint: \(node.endpoint)
+                        useLeaderElection: true
+                        orgLeader: false
+                        pullInterval: 2s
+                        aliveTimeInterval: 1s
+                        aliveExpirationTimeout: 5s
+                        reconnectInterval: 2s
+                        election:
+                          startupGracePeriod: 3s
+                          membershipSampleInterval: 500ms
+                          leaderAliveThreshold: \(options.leaderAliveThreshold)
+                          leaderElectionDuration: 1s
+                        state:
+                          enabled: true
+                          checkInterval: 1s
+                          responseTimeout: 2s
+                      deliveryclient:
+                        reconnectTotalTimeThreshold: 10s
+                    operations:
+                      listenAddress: \(peer.operationsAddress)
+                    """
+                try yaml.write(to: peer.configFile, atomically: true, encoding: .utf8)
+                peers.append(peer)
+            }
+        }
+        self.peers = peers
+    }
+
+    // MARK: Processes
+
+    /// Starts the orderer and waits until it listens.
+    public func startOrderer() async throws -> ManagedProcess {
+        let process = ManagedProcess(
+            name: "orderer",
+            executable: self.options.executables.appendingPathComponent("dev-orderer"),
+            arguments: [
+                "--network", self.netDirectory.path,
+                "--data", self.options.directory.appendingPathComponent("orderer").path,
+            ],
+            log: self.options.directory.appendingPathComponent("logs/orderer.log")
+        )
+        try process.start()
+        try await self.waitUntil("the orderer to listen on \(self.ordererAddress)", process) {
+            process.logText().contains("listening on")
+        }
+        return process
+    }
+
+    /// Starts peer `index` (`peer node start`) and waits until its admin service answers.
+    public func startPeer(_ index: Int) async throws -> ManagedProcess {
+        let peer = self.peers[index]
+        let process = ManagedProcess(
+            name: peer.name,
+            executable: self.options.executables.appendingPathComponent("peer"),
+            arguments: ["node", "start", "--config", peer.configFile.path],
+            log: self.options.directory.appendingPathComponent("logs/\(peer.name).log")
+        )
+        try process.start()
+        let admin = try self.adminClient(index)
+        try await self.waitUntil("\(peer.name)'s admin service on \(peer.adminAddress)", process) {
+            (try? await admin.listChannels()) != nil
+        }
+        return process
+    }
+
+    /// An admin client of peer `index`, signing as its org's admin.
+    public func adminClient(_ index: Int) throws -> AdminClient {
+        let peer = self.peers[index]
+        let admin = try self.manifest.signingIdentity(
+            of: peer.organization.admin,
+            in: peer.organization,
+            directory: self.netDirectory
+        )
+        return AdminClient(address: peer.adminAddress, signer: admin)
+    }
+
+    /// Joins peer `index` to the channel unless it already is.
+    public func join(_ index: Int) async throws {
+        let client = try self.adminClient(index)
+        if try await client.listChannels().contains(self.manifest.channelID) { return }
+        _ = try await client.joinChannel(block: self.genesis)
+    }
+
+    /// Height, commit hash and state fingerprint of every peer (nil where a peer does not answer).
+    public func infos() async -> [Swiftpeer_Admin_ChannelInfo?] {
+        var result: [Swiftpeer_Admin_ChannelInfo?] = []
+        for index in self.peers.indices {
+            result.append(try? await self.adminClient(index).channelInfo(self.manifest.channelID))
+        }
+        return result
+    }
+
+    private func waitUntil(
+        _ what: String,
+        _ process: ManagedProcess,
+        timeout: Duration = .seconds(120),
+        _ condition: () async -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while await !condition() {
+            guard process.isRunning else {
+                throw LocalNetworkError("\(process.name) exited while waiting for \(what); see \(process.log.path)")
+            }
+            guard ContinuousClock.now < deadline else {
+                throw LocalNetworkError("timed out waiting for \(what); see \(process.log.path)")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    // MARK: Workload
+
+    /// Signers of the workload: a client of org 1, the first peer of every org as endorsers, org 1's admin.
+    public func workload() throws -> Workload {
+        func signer(_ member: NetworkManifest.Member, _ org: NetworkManifest.Organization) throws -> TransactionSigner {
+            let identity = try self.manifest.signingIdentity(of: member, in: org, directory: self.netDirectory)
+            return TransactionSigner(identity: identity.serialized) { try identity.sign($0) }
+        }
+        let org1 = self.manifest.peerOrganizations[0]
+        return Workload(
+            channelID: self.manifest.channelID,
+            admin: try signer(org1.admin, org1),
+            client: try signer(org1.users[0], org1),
+            endorsers: try self.manifest.peerOrganizations.map { try signer($0.peers[0].identity, $0) }
+        )
+    }
+
+    /// Sends `envelopes` to the orderer on one Broadcast stream; returns how many it accepted.
+    public func broadcast(_ envelopes: [Common_Envelope]) async throws -> Int {
+        let port = Int(self.ordererAddress.split(separator: ":").last!)!
+        let transport = try HTTP2ClientTransport.Posix(
+            target: .ipv4(address: "127.0.0.1", port: port),
+            transportSecurity: .plaintext
+        )
+        return try await withGRPCClient(transport: transport) { client in
+            let broadcast = Orderer_AtomicBroadcast.Client(wrapping: client)
+            return try await broadcast.broadcast(
+                requestProducer: { writer in
+                    for envelope in envelopes { try await writer.write(envelope) }
+                },
+                onResponse: { response in
+                    var accepted = 0
+                    for try await message in response.messages where message.status == .success { accepted += 1 }
+                    return accepted
+                }
+            )
+        }
+    }
+}
+
+/// The endorsed transactions of the local network's workload: a `basic` chaincode definition, then writes.
+public struct Workload: Sendable {
+    public let channelID: String
+    public let admin: TransactionSigner
+    public let client: TransactionSigner
+    public let endorsers: [TransactionSigner]
+
+    /// The `_lifecycle` transaction defining chaincode `basic` (endorsed by every org).
+    public func definition() throws -> Common_Envelope {
+        try ChaincodeDefinitionWrites(name: "basic").transaction(
+            channelID: self.channelID,
+            creator: self.admin,
+            endorsers: self.endorsers
+        )
+    }
+
+    /// Transaction `index`: writes key `asset<index>` and `counter<index % 10>`.
+    public func transaction(_ index: Int) throws -> Common_Envelope {
+        var rwset = ReadWriteSetBuilder()
+        rwset.write("basic", "asset\(index)", value: Data("value-\(index)".utf8))
+        rwset.write("basic", "counter\(index % 10)", value: Data("\(index)".utf8))
+        return try TransactionBuilder.endorserTransaction(
+            channelID: self.channelID,
+            chaincode: "basic",
+            rwset: try rwset.readWriteSet(),
+            creator: self.client,
+            endorsers: self.endorsers
+        )
+    }
+}
+
+/// A failure of the local network, with what to look at.
+public struct LocalNetworkError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
