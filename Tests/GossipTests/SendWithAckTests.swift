@@ -28,12 +28,27 @@ struct SendWithAckTests {
             push.payload.collectionName = "c"
             let message = Gossip_GossipMessage(channel: "ch", tag: .chanOnly, content: .privateData(push))
 
-            let all = try await cluster.nodes[0].sendWithAck(message, to: peers, minAck: 3, timeout: .seconds(2))
-            #expect(all.acknowledged == [cluster.identities[1].pkiID])
-            #expect(all.failed[cluster.identities[2].pkiID] == "cannot store")
-            #expect(all.failed[cluster.identities[3].pkiID] == "timed out")
+            // s1 and s2 answer: the call returns once both did (the timeout is only a bound).
+            let answered = try await cluster.nodes[0].sendWithAck(
+                message,
+                to: Array(peers[0..<2]),
+                minAck: 2,
+                timeout: .seconds(120)
+            )
+            #expect(answered.acknowledged == [cluster.identities[1].pkiID])
+            #expect(answered.failed == [cluster.identities[2].pkiID: "cannot store"])
 
-            // With minAck 1 it returns as soon as s1 acknowledged (long before the timeout).
+            // A silent peer times out.
+            let silent = try await cluster.nodes[0].sendWithAck(
+                message,
+                to: [peers[2]],
+                minAck: 1,
+                timeout: .milliseconds(300)
+            )
+            #expect(silent.successes == 0)
+            #expect(silent.failed == [cluster.identities[3].pkiID: "timed out"])
+
+            // With minAck 1 it returns as soon as s1 acknowledged, not waiting for s3.
             let one = try await cluster.nodes[0].sendWithAck(message, to: peers, minAck: 1, timeout: .seconds(600))
             #expect(one.successes == 1)
 

@@ -348,8 +348,18 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
         } else {
             security = .plaintext
         }
+        // An IP literal is dialled as such: as a DNS target its text would become the TLS SNI name, which may not
+        // be an IP address (NIOSSL refuses the handshake).
+        let target: any ResolvableTarget
+        if host.split(separator: ".").count == 4, host.allSatisfy({ $0.isNumber || $0 == "." }) {
+            target = .ipv4(address: host, port: port)
+        } else if host.contains(":") {
+            target = .ipv6(address: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: port)
+        } else {
+            target = .dns(host: host, port: port)
+        }
         let transport = try HTTP2ClientTransport.Posix(
-            target: .dns(host: host, port: port),
+            target: target,
             transportSecurity: security,
             config: .defaults { $0.connection.maxIdleTime = nil }
         )

@@ -140,7 +140,11 @@ public final class MSPMessageCryptoService: MessageCryptoService {
         do {
             try BlockVerifier(bundle: bundle).verifySignatures(block)
         } catch {
-            throw GossipError(.badBlock, "block \(sequence) of channel \(channel): \(error.message)", cause: error)
+            throw GossipError(
+                .badBlock,
+                "block \(sequence) of channel \(channel) is not signed as its BlockValidation policy requires",
+                cause: error
+            )
         }
     }
 
