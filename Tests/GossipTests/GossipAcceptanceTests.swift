@@ -129,7 +129,9 @@ struct GossipAcceptanceTests {
         for org in 0..<2 {
             for index in 0..<2 {
                 let member = try fixture.member(organization: org, peer: index)
-                made.append(Peer(member: member, transport: try Self.transport(for: member, tls: member.tls(trusting: roots))))
+                made.append(
+                    Peer(member: member, transport: try Self.transport(for: member, tls: member.tls(trusting: roots)))
+                )
             }
         }
         let peers = made
@@ -260,7 +262,9 @@ struct GossipAcceptanceTests {
             let target = RemotePeer(endpoint: "127.0.0.1:\(ports[0])")
             await #expect(throws: GossipError.self) { try await untrustedTLS.probe(target) }
             let refusedBefore = peers[0].transport.inner.rejectedHandshakes
-            let ping = try SignedGossipMessage.noopSign(Gossip_GossipMessage(tag: .empty, content: .empty(Gossip_Empty())))
+            let ping = try SignedGossipMessage.noopSign(
+                Gossip_GossipMessage(tag: .empty, content: .empty(Gossip_Empty()))
+            )
             borrowedTLS.send(ping.envelope, to: target)
             let refused = try await Self.eventually { peers[0].transport.inner.rejectedHandshakes > refusedBefore }
             #expect(refused, "Org1 peer0 did not refuse the impostor's handshake")
@@ -278,7 +282,8 @@ struct GossipAcceptanceTests {
             alive.membership.endpoint = "127.0.0.1:1"
             alive.timestamp.incNum = UInt64(Date().timeIntervalSince1970 * 1e9)
             alive.timestamp.seqNum = 1_000_000
-            let forgedAlive = try SignedGossipMessage.sign(Gossip_GossipMessage(tag: .empty, content: .aliveMsg(alive))) {
+            let forgedAlive = try SignedGossipMessage.sign(Gossip_GossipMessage(tag: .empty, content: .aliveMsg(alive)))
+            {
                 (payload) throws(GossipError) in try mallory.mcs.sign(payload)
             }
             var forgedData = Gossip_DataMessage()
@@ -307,7 +312,8 @@ struct GossipAcceptanceTests {
                     let inbox = peers[index].transport.received.withLock { $0 }
                     for received in inbox {
                         guard let signed = try? SignedGossipMessage(envelope: received.envelope) else { continue }
-                        let fromOtherOrg = peers.first { $0.member.pkiID == received.connection.pkiID }?
+                        let fromOtherOrg =
+                            peers.first { $0.member.pkiID == received.connection.pkiID }?
                             .member.organization == theirOrg
                         var alives: [SignedGossipMessage] = []
                         switch signed.message.content {

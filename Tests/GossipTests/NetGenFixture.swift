@@ -42,7 +42,12 @@ final class NetGenFixture: Sendable {
     }
 
     /// Generates the network (`organizations` orgs of `peers` peers) under a fresh temporary directory.
-    init(prefix: String = "gossip-net", organizations: Int = 2, peers: Int = 2, channel: String = "gossipchannel")
+    init(
+        prefix: String = "gossip-net",
+        organizations: Int = 2,
+        peers: Int = 2,
+        channel: String = "gossipchannel"
+    )
         throws
     {
         self.directory = try TemporaryDirectory(prefix)
@@ -97,7 +102,11 @@ final class NetGenFixture: Sendable {
         var envelope = Common_Envelope()
         envelope.payload = try payload.serializedBytes()
         envelope.signature = try signer.sign(envelope.payload)
-        var block = BlockBuilder.block(number: number, previousHash: Data(), envelopes: [try envelope.serializedBytes()])
+        var block = BlockBuilder.block(
+            number: number,
+            previousHash: Data(),
+            envelopes: [try envelope.serializedBytes()]
+        )
         try BlockBuilder.sign(
             &block,
             lastConfig: 0,

@@ -62,7 +62,12 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
         public var verifiesServerHostname: Bool
 
         /// Creates TLS material.
-        public init(certificateChain: [Data], privateKey: Data, trustRoots: [Data], verifiesServerHostname: Bool = false) {
+        public init(
+            certificateChain: [Data],
+            privateKey: Data,
+            trustRoots: [Data],
+            verifiesServerHostname: Bool = false
+        ) {
             self.certificateChain = certificateChain
             self.privateKey = privateKey
             self.trustRoots = trustRoots

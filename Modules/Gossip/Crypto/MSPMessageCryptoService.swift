@@ -120,7 +120,10 @@ public final class MSPMessageCryptoService: MessageCryptoService {
             )
         }
         guard let first = block.data.data.first, let envelope = try? TransactionEnvelope(bytes: first) else {
-            throw GossipError(.badBlock, "block \(sequence) of channel \(channel): no channel header in its first envelope")
+            throw GossipError(
+                .badBlock,
+                "block \(sequence) of channel \(channel): no channel header in its first envelope"
+            )
         }
         guard envelope.channelHeader.channelID == channel else {
             throw GossipError(

@@ -16,7 +16,8 @@ public struct AckResults: Sendable, CustomStringConvertible {
 
     public var description: String {
         "\(self.successes) acks, \(self.failed.count) failures"
-            + (self.failed.isEmpty ? "" : " (\(self.failed.map { "\($0.key): \($0.value)" }.sorted().joined(separator: "; ")))")
+            + (self.failed.isEmpty
+                ? "" : " (\(self.failed.map { "\($0.key): \($0.value)" }.sorted().joined(separator: "; ")))")
     }
 }
 
@@ -48,7 +49,10 @@ extension GossipNode {
         var expected: Set<PKIID> = []
         for peer in peers {
             guard let pkiID = peer.pkiID else {
-                throw GossipError(.badConfiguration, "sendWithAck to \(peer.endpoint): acks are matched by PKI-ID, which is unknown")
+                throw GossipError(
+                    .badConfiguration,
+                    "sendWithAck to \(peer.endpoint): acks are matched by PKI-ID, which is unknown"
+                )
             }
             expected.insert(pkiID)
         }

@@ -52,7 +52,11 @@ public final class GossipNode: Sendable {
                 for await received in self.transport.incoming {
                     let (actions, before, after) = self.state.withLock { state in
                         let before = state.core.rejected
-                        let actions = state.core.receive(received.envelope, from: received.connection, now: self.clock.now)
+                        let actions = state.core.receive(
+                            received.envelope,
+                            from: received.connection,
+                            now: self.clock.now
+                        )
                         return (actions, before, state.core.rejected)
                     }
                     if before != after { Self.reportRejections(before: before, after: after) }
