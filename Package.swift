@@ -177,7 +177,6 @@ let testUses: [String: [String]] = [
 let testExternal: [String: [Target.Dependency]] = [
     "Ledger": [grdb],
     "TransientStore": [grdb],
-    "Gossip": [grpcCore, grpcHTTP2, logging, .product(name: "MetricsTestKit", package: "swift-metrics")],
     "Deliver": [
         grpcCore, grpcHTTP2, grpcProtobuf, logging, serviceLifecycle,
         .product(name: "MetricsTestKit", package: "swift-metrics"),
