@@ -21,6 +21,10 @@ let externalPackages: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    // Already in the graph through grpc-swift-nio-transport; named here because the gossip transport reads the
+    // TLS certificate a peer presented (an X509.Certificate) and hashes its DER for the ConnEstablish binding.
+    .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
+    .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
 ]
 
 let protobuf = Target.Dependency.product(name: "SwiftProtobuf", package: "swift-protobuf")
@@ -37,6 +41,8 @@ let collections = Target.Dependency.product(name: "Collections", package: "swift
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let x509 = Target.Dependency.product(name: "X509", package: "swift-certificates")
+let asn1 = Target.Dependency.product(name: "SwiftASN1", package: "swift-asn1")
 
 // MARK: - The layer table
 
@@ -109,8 +115,8 @@ let layers: [Module] = [
     Module(
         "Gossip",
         layer: 5,
-        uses: ["Wire", "MSP"],
-        external: [protobuf, grpcCore, grpcHTTP2, logging, metrics, collections]
+        uses: ["Wire", "MSP", "ChannelConfig"],
+        external: [protobuf, grpcCore, grpcHTTP2, logging, metrics, collections, x509, asn1]
     ),
     // 6: per-channel leader election over gossip.
     Module("Election", layer: 6, uses: ["Gossip", "Wire"], external: [protobuf, logging, metrics]),
@@ -152,17 +158,33 @@ let layers: [Module] = [
         uses: ["Ledger", "ChannelConfig", "MSP", "Wire"],
         external: [grpcCore, grpcHTTP2, grpcProtobuf, protobuf, grdb, logging, serviceLifecycle]
     ),
+    // GossipSimulator: many gossip peers and their elections in one process on virtual time (latency, loss,
+    // partitions, crashes); a library so that `bench gossip` can run it, and the tests build on it.
+    Module(
+        "GossipSimulator",
+        layer: 8,
+        path: "Tools/GossipSimulator",
+        uses: ["Gossip", "Election", "Wire"],
+        external: [protobuf, collections, logging]
+    ),
+    // 9: command-line front ends (Apps/), `netgen`, which lives under Tools/ but sits a row above its library
+    //    since a module may only use lower layers, and the test-support module (it builds on GossipSimulator).
     Module(
         "TestSupport",
-        layer: 8,
+        layer: 9,
         .testSupport,
         path: "Tests/TestSupport",
-        uses: ["Wire", "MSP", "Gossip", "Election"],
+        uses: ["Wire", "MSP", "Gossip", "Election", "GossipSimulator"],
         external: [protobuf, collections]
     ),
-    // 9: command-line front ends (Apps/), and `netgen`, which lives under Tools/ but sits a row above its
-    //    library since a module may only use lower layers.
-    Module("bench", layer: 9, .executable, path: "Apps/bench", uses: ["Ledger", "Wire"], external: [argumentParser]),
+    Module(
+        "bench",
+        layer: 9,
+        .executable,
+        path: "Apps/bench",
+        uses: ["Ledger", "Wire", "Gossip", "Election", "GossipSimulator"],
+        external: [argumentParser]
+    ),
     Module(
         "peer",
         layer: 9,
@@ -207,7 +229,13 @@ let layers: [Module] = [
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
 let testedModules: [String] = [
     "Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "Gossip", "Election", "Deliver", "GossipState",
-    "PeerCore", "NetGen", "DevOrderer", "LocalNet",
+    "PeerCore", "NetGen", "DevOrderer", "LocalNet", "GossipSimulator",
+]
+
+/// Targets of this package that a test target uses besides its module and TestSupport (the gossip acceptance
+/// test makes its network with NetGen and runs Election over real nodes).
+let testUses: [String: [String]] = [
+    "Gossip": ["NetGen", "Election", "ChannelConfig", "MSP"],
 ]
 
 /// Products of other packages that a test target uses beyond SwiftProtobuf (SQLite for the storage tests, an
@@ -288,7 +316,8 @@ for name in testedModules {
     targets.append(
         .testTarget(
             name: "\(name)Tests",
-            dependencies: [.target(name: name), protobuf] + support + (testExternal[name] ?? []),
+            dependencies: [.target(name: name), protobuf] + support + (testUses[name] ?? []).map { .target(name: $0) }
+                + (testExternal[name] ?? []),
             path: "Tests/\(name)Tests"
         )
     )

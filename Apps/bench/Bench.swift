@@ -8,7 +8,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measurements and replays of the Swift Fabric peer.",
-        subcommands: [Replay.self]
+        subcommands: [Replay.self, GossipCommand.self]
     )
 }
 

@@ -3,8 +3,10 @@ internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
 public import Logging
 internal import Metrics
+internal import SwiftASN1
 internal import Synchronization
 public import Wire
+internal import X509
 
 /// ``GossipTransport`` over gRPC: the `gossip.Gossip` service (GossipStream, Ping) as server, and clients that dial
 /// peers on demand, with Fabric's ConnEstablish handshake on every stream.
@@ -12,8 +14,14 @@ public import Wire
 /// Run it with ``run()`` inside the same task group as the ``GossipNode`` using it: the server and every
 /// outgoing connection are child tasks of that call. Each connection has a bounded send buffer
 /// (`sendBuffSize`); a message that does not fit is dropped and counted (`gossip_comm_overflow_count`), as is
-/// one larger than `maxMessageSize` or one for a peer that cannot be reached. TLS is not wired yet: connections
-/// are plaintext and `tls_cert_hash` is empty.
+/// one larger than `maxMessageSize` or one for a peer that cannot be reached.
+///
+/// With ``Configuration/tls`` set, both ends use mutual TLS: the server requires a client certificate chaining
+/// to one of the trust roots, the client verifies the server's. Each side puts SHA-256 of its own TLS
+/// certificate DER in its ConnEstablish (`tls_cert_hash`), and the accepting side refuses a stream whose
+/// ConnEstablish does not carry the hash of the client certificate actually presented (spec §9.1, §11). As in
+/// Fabric, the dialling side relies on TLS verification of the server certificate and does not compare the
+/// server's hash (grpc-go gives its client no peer certificate either).
 public final class GRPCGossipTransport: GossipTransport, Sendable {
     /// What the transport needs to know.
     public struct Configuration: Sendable {
@@ -25,13 +33,70 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
         public var identity: Data
         /// Timeouts, buffer sizes and the message size limit.
         public var gossip: GossipConfig
+        /// Mutual TLS, or nil for plaintext (then `tls_cert_hash` is empty).
+        public var tls: TLS?
 
         /// Creates a configuration.
-        public init(listenHost: String, listenPort: Int, identity: Data, gossip: GossipConfig) {
+        public init(listenHost: String, listenPort: Int, identity: Data, gossip: GossipConfig, tls: TLS? = nil) {
             self.listenHost = listenHost
             self.listenPort = listenPort
             self.identity = identity
             self.gossip = gossip
+            self.tls = tls
+        }
+    }
+
+    /// The TLS material of a gossip endpoint: one certificate used as server certificate and as client
+    /// certificate (Fabric's peer.tls.cert.file, which is also its default client certificate), its key, and the
+    /// TLS CA certificates remote peers' certificates must chain to (the `tlscacerts` of every organisation the
+    /// peer talks to; ``ChannelMSPRegistry/tlsRootCertificates`` gives them from the channel configs).
+    public struct TLS: Sendable {
+        /// The own certificate first, then intermediates; each PEM or DER.
+        public var certificateChain: [Data]
+        /// The private key, PEM (PKCS#8 or SEC1).
+        public var privateKey: Data
+        /// TLS CA certificates that remote certificates must chain to; each PEM or DER.
+        public var trustRoots: [Data]
+        /// Whether a dialled server's certificate must name the host dialled. Off by default: gossip endpoints are
+        /// often addresses the certificate does not list, and the ConnEstablish identity is what authenticates.
+        public var verifiesServerHostname: Bool
+
+        /// Creates TLS material.
+        public init(
+            certificateChain: [Data],
+            privateKey: Data,
+            trustRoots: [Data],
+            verifiesServerHostname: Bool = false
+        ) {
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
+            self.trustRoots = trustRoots
+            self.verifiesServerHostname = verifiesServerHostname
+        }
+
+        /// Reads the certificate, key and trust roots from files (PEM), e.g. a netgen or cryptogen
+        /// `tls/server.crt`, `tls/server.key` and the organisations' `tlsca` certificates.
+        public init(certificateFile: URL, privateKeyFile: URL, trustRootFiles: [URL]) throws(GossipError) {
+            func read(_ url: URL) throws(GossipError) -> Data {
+                do { return try Data(contentsOf: url) } catch {
+                    throw GossipError(.badConfiguration, "cannot read TLS file \(url.path)", cause: error)
+                }
+            }
+            var roots: [Data] = []
+            for url in trustRootFiles { roots.append(try read(url)) }
+            self.init(
+                certificateChain: [try read(certificateFile)],
+                privateKey: try read(privateKeyFile),
+                trustRoots: roots
+            )
+        }
+
+        /// SHA-256 of the own certificate's DER: the `tls_cert_hash` of this peer's ConnEstablish.
+        public func certificateHash() throws(GossipError) -> Data {
+            guard let leaf = self.certificateChain.first else {
+                throw GossipError(.badConfiguration, "the TLS configuration has no certificate")
+            }
+            return Digest.sha256(try TLSMaterial.der(of: leaf))
         }
     }
 
@@ -67,7 +132,21 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
     private let sentCounter = Counter(label: "gossip_comm_messages_sent")
     private let receivedCounter = Counter(label: "gossip_comm_messages_received")
     private let droppedCounter = Counter(label: "gossip_comm_messages_dropped")
+    private let handshakeFailures = Counter(label: "gossip_comm_handshake_failures")
+    private let rejectedHandshakeCount = Atomic<Int>(0)
+
+    /// How many incoming or outgoing connections this transport refused at the ConnEstablish handshake (identity
+    /// that does not validate, wrong TLS binding, bad signature, no client certificate); also the counter
+    /// `gossip_comm_handshake_failures`.
+    public var rejectedHandshakes: Int { self.rejectedHandshakeCount.load(ordering: .relaxed) }
+
+    private func countHandshakeFailure() {
+        self.handshakeFailures.increment()
+        self.rejectedHandshakeCount.add(1, ordering: .relaxed)
+    }
     private let localHello: Gossip_Envelope
+    /// SHA-256 of the own TLS certificate (empty without TLS).
+    private let tlsCertHash: Data
 
     /// Creates the transport; nothing listens or dials until ``run()``.
     public init(
@@ -78,7 +157,12 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
         self.configuration = configuration
         self.mcs = mcs
         self.logger = logger
-        self.localHello = try Handshake.connEstablish(identity: configuration.identity, mcs: mcs)
+        self.tlsCertHash = try configuration.tls?.certificateHash() ?? Data()
+        self.localHello = try Handshake.connEstablish(
+            identity: configuration.identity,
+            tlsCertHash: self.tlsCertHash,
+            mcs: mcs
+        )
         (self.dialRequests, self.dialContinuation) = AsyncStream.makeStream(of: RemotePeer.self)
         (self.incoming, self.incomingContinuation) = AsyncStream.makeStream(
             of: ReceivedEnvelope.self,
@@ -100,9 +184,21 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
 
     /// Serves `gossip.Gossip` and dials peers until the calling task is cancelled.
     public func run() async throws {
+        let security: HTTP2ServerTransport.Posix.TransportSecurity
+        if let tls = self.configuration.tls {
+            security = .mTLS(
+                certificateChain: try TLSMaterial.sources(tls.certificateChain),
+                privateKey: .bytes(Array(tls.privateKey), format: .pem)
+            ) { config in
+                config.trustRoots = .certificates((try? TLSMaterial.sources(tls.trustRoots)) ?? [])
+                config.clientCertificateVerification = .noHostnameVerification
+            }
+        } else {
+            security = .plaintext
+        }
         let server = HTTP2ServerTransport.Posix(
             address: .ipv4(host: self.configuration.listenHost, port: self.configuration.listenPort),
-            transportSecurity: .plaintext,
+            transportSecurity: security,
             config: .defaults { $0.rpc.maxRequestPayloadSize = self.configuration.gossip.maxMessageSize }
         )
         let service = GossipService(transport: self)
@@ -184,6 +280,7 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
                 )
                 let probeHello = try Handshake.connEstablish(
                     identity: self.configuration.identity,
+                    tlsCertHash: self.tlsCertHash,
                     probe: true,
                     mcs: self.mcs
                 )
@@ -243,9 +340,32 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
             throw GossipError(.unreachable, "endpoint \(endpoint) is not host:port")
         }
         let host = parts.dropLast().joined(separator: ":")
+        let security: HTTP2ClientTransport.Posix.TransportSecurity
+        if let tls = self.configuration.tls {
+            let chain = try TLSMaterial.sources(tls.certificateChain)
+            let roots = try TLSMaterial.sources(tls.trustRoots)
+            security = .mTLS(certificateChain: chain, privateKey: .bytes(Array(tls.privateKey), format: .pem)) {
+                config in
+                config.trustRoots = .certificates(roots)
+                config.serverCertificateVerification =
+                    tls.verifiesServerHostname ? .fullVerification : .noHostnameVerification
+            }
+        } else {
+            security = .plaintext
+        }
+        // An IP literal is dialled as such: as a DNS target its text would become the TLS SNI name, which may not
+        // be an IP address (NIOSSL refuses the handshake).
+        let target: any ResolvableTarget
+        if host.split(separator: ".").count == 4, host.allSatisfy({ $0.isNumber || $0 == "." }) {
+            target = .ipv4(address: host, port: port)
+        } else if host.contains(":") {
+            target = .ipv6(address: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: port)
+        } else {
+            target = .dns(host: host, port: port)
+        }
         let transport = try HTTP2ClientTransport.Posix(
-            target: .dns(host: host, port: port),
-            transportSecurity: .plaintext,
+            target: target,
+            transportSecurity: security,
             config: .defaults { $0.connection.maxIdleTime = nil }
         )
         return try await withGRPCClient(transport: transport) { grpcClient in
@@ -296,6 +416,7 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
         endpoint: String,
         expected: PKIID?,
         dialled: String?,
+        presentedTLSCertHash: Data? = nil,
         outbound: AsyncStream<Gossip_Envelope>.Continuation
     ) async throws {
         let authenticated = HandshakeFlag()
@@ -320,12 +441,20 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
                 }
                 for try await envelope in messages {
                     guard let current = connection else {
-                        let info = try Handshake.verify(
-                            envelope,
-                            endpoint: endpoint,
-                            expectedPKIID: expected,
-                            mcs: self.mcs
-                        )
+                        let info: ConnectionInfo
+                        do {
+                            info = try Handshake.verify(
+                                envelope,
+                                endpoint: endpoint,
+                                expectedPKIID: expected,
+                                presentedTLSCertHash: presentedTLSCertHash,
+                                mcs: self.mcs
+                            )
+                        } catch {
+                            self.countHandshakeFailure()
+                            self.logger.warning("refusing connection from \(endpoint): \(error)")
+                            throw error
+                        }
                         authenticated.done.store(true, ordering: .releasing)
                         // A probe connection ends right after the handshake.
                         if case .conn(let hello)? = try? SignedGossipMessage(envelope: envelope).message.content,
@@ -353,8 +482,21 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
     fileprivate func serve(
         _ request: RPCAsyncSequence<Gossip_Envelope, any Error>,
         _ response: RPCWriter<Gossip_Envelope>,
-        remote: String
+        remote: String,
+        context: ServerContext
     ) async throws {
+        let presented: Data?
+        if self.configuration.tls != nil {
+            guard let posix = context.transportSpecific as? HTTP2ServerTransport.Posix.Context,
+                let certificate = posix.peerCertificate
+            else {
+                self.countHandshakeFailure()
+                throw GossipError(.handshakeFailed, "\(remote) presented no TLS client certificate")
+            }
+            presented = try TLSMaterial.hash(of: certificate)
+        } else {
+            presented = nil
+        }
         try await response.write(self.localHello)
         let (outbound, continuation) = AsyncStream.makeStream(
             of: Gossip_Envelope.self,
@@ -366,7 +508,14 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
             }
             group.addTask {
                 defer { continuation.finish() }
-                try await self.relay(request, endpoint: remote, expected: nil, dialled: nil, outbound: continuation)
+                try await self.relay(
+                    request,
+                    endpoint: remote,
+                    expected: nil,
+                    dialled: nil,
+                    presentedTLSCertHash: presented,
+                    outbound: continuation
+                )
             }
         }
     }
@@ -386,8 +535,49 @@ private struct GossipService: Gossip_Gossip.SimpleServiceProtocol {
         response: RPCWriter<Gossip_Envelope>,
         context: ServerContext
     ) async throws {
-        try await self.transport.serve(request, response, remote: context.remotePeer)
+        try await self.transport.serve(request, response, remote: context.remotePeer, context: context)
     }
 
     func ping(request: Gossip_Empty, context: ServerContext) async throws -> Gossip_Empty { Gossip_Empty() }
+}
+
+/// PEM/DER handling for the TLS material.
+enum TLSMaterial {
+    /// The DER of a certificate given as PEM (the first CERTIFICATE block) or DER.
+    static func der(of certificate: Data) throws(GossipError) -> Data {
+        let text = String(decoding: certificate, as: UTF8.self)
+        guard let begin = text.range(of: "-----BEGIN CERTIFICATE-----") else {
+            guard certificate.first == 0x30 else {
+                throw GossipError(.badConfiguration, "TLS certificate is neither PEM nor DER")
+            }
+            return certificate
+        }
+        guard let end = text.range(of: "-----END CERTIFICATE-----", range: begin.upperBound..<text.endIndex) else {
+            throw GossipError(.badConfiguration, "TLS certificate PEM has no END line")
+        }
+        let body = text[begin.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
+        guard let der = Data(base64Encoded: String(body)) else {
+            throw GossipError(.badConfiguration, "TLS certificate PEM is not valid base64")
+        }
+        return der
+    }
+
+    /// grpc certificate sources, PEM or DER as given.
+    static func sources(_ certificates: [Data]) throws(GossipError) -> [TLSConfig.CertificateSource] {
+        var sources: [TLSConfig.CertificateSource] = []
+        for certificate in certificates {
+            let isPEM = String(decoding: certificate.prefix(64), as: UTF8.self).contains("-----BEGIN")
+            if !isPEM { _ = try Self.der(of: certificate) }
+            sources.append(.bytes(Array(certificate), format: isPEM ? .pem : .der))
+        }
+        return sources
+    }
+
+    /// SHA-256 of the DER of a certificate the TLS stack parsed (swift-certificates keeps the bytes as
+    /// received, so this is the hash of what the peer presented).
+    static func hash(of certificate: Certificate) throws -> Data {
+        var serializer = DER.Serializer()
+        try serializer.serialize(certificate)
+        return Digest.sha256(Data(serializer.serializedBytes))
+    }
 }

@@ -256,6 +256,7 @@ extension GossipCore {
                 try self.validateLeadership(signed, now: now)
             } catch {
                 self.logger.warning("dropping leadership message from \(connection): \(error)")
+                self.rejected.badSignature += 1
                 return []
             }
         }
@@ -296,6 +297,7 @@ extension GossipCore {
                 self.logger.warning(
                     "block \(data.payload.seqNum) of \(channel) from \(connection) does not verify: \(error)"
                 )
+                self.rejected.badBlock += 1
                 return []
             }
             guard state.addBlock(signed, now: now) else { return [] }
@@ -451,6 +453,7 @@ extension GossipCore {
                     try self.mcs.verifyBlock(channel: channel, sequence: data.payload.seqNum, block: data.payload.data)
                 } catch {
                     self.logger.warning("received fabricated block \(data.payload.seqNum) from \(connection): \(error)")
+                    self.rejected.badBlock += 1
                     return []
                 }
                 blocks.append(block)

@@ -16,6 +16,7 @@ extension GossipCore {
             signed = try SignedGossipMessage(envelope: envelope)
         } catch {
             self.logger.warning("dropping undecodable envelope from \(connection): \(error)")
+            self.rejected.malformed += 1
             return []
         }
         if self.identities.lookup(connection.pkiID) == nil {
@@ -23,6 +24,7 @@ extension GossipCore {
                 try self.identities.put(connection.pkiID, identity: connection.identity, now: now)
             } catch {
                 self.logger.warning("dropping \(signed.message.contentName) from \(connection): \(error)")
+                self.rejected.badIdentity += 1
                 return []
             }
         }
@@ -35,12 +37,14 @@ extension GossipCore {
             try message.checkTagIsLegal()
         } catch {
             self.logger.warning("dropping message from \(connection): \(error)")
+            self.rejected.illegalTag += 1
             return []
         }
         switch message.content {
         case .aliveMsg:
             guard self.validateAlive(signed, now: now) else {
                 self.logger.warning("dropping alive message from \(connection): it does not verify")
+                self.rejected.badSignature += 1
                 return []
             }
             return self.handleAlive(signed, from: connection, now: now)
@@ -62,6 +66,7 @@ extension GossipCore {
                 try self.validateStateInfo(signed, now: now)
             } catch {
                 self.logger.warning("dropping StateInfo from \(connection): \(error)")
+                self.rejected.badSignature += 1
                 return []
             }
         }

@@ -3,6 +3,31 @@ public import Logging
 internal import OrderedCollections
 public import Wire
 
+/// Counts of received messages the core rejected, by reason.
+public struct RejectionCounts: Sendable, Hashable {
+    /// Envelopes that do not decode or are malformed.
+    public var malformed = 0
+    /// Messages whose tag is illegal for their type.
+    public var illegalTag = 0
+    /// Signed messages (alive, StateInfo, leadership, identity items) whose signature or signer does not verify.
+    public var badSignature = 0
+    /// Blocks that fail verification (orderer signatures, data hash, channel, number).
+    public var badBlock = 0
+    /// Messages from a connection whose identity the identity store refuses (expired, revoked, unknown CA).
+    public var badIdentity = 0
+
+    /// Every rejection.
+    public var total: Int { self.malformed + self.illegalTag + self.badSignature + self.badBlock + self.badIdentity }
+
+    /// The counts by metric label.
+    public var byReason: [(reason: String, count: Int)] {
+        [
+            ("malformed", self.malformed), ("illegal_tag", self.illegalTag), ("bad_signature", self.badSignature),
+            ("bad_block", self.badBlock), ("bad_identity", self.badIdentity),
+        ]
+    }
+}
+
 /// The gossip protocol of one peer as a pure state machine: membership (alive messages, expiry, membership
 /// sync), the identity store and identity pull, channels (StateInfo, block store and block pull, leadership
 /// messages) and the batching push emitter.
@@ -62,6 +87,10 @@ public struct GossipCore: Sendable {
 
     var timers: Timers
     var started = false
+
+    /// How many received messages were rejected, by reason (the node reports them as the metric
+    /// `gossip_comm_messages_rejected{reason}`).
+    public internal(set) var rejected = RejectionCounts()
 
     /// Creates the core of a peer with `identity`, starting at `now`.
     ///

@@ -1,5 +1,6 @@
 internal import Foundation
 internal import Logging
+internal import Metrics
 internal import Synchronization
 public import Wire
 
@@ -49,9 +50,16 @@ public final class GossipNode: Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for await received in self.transport.incoming {
-                    let actions = self.state.withLock {
-                        $0.core.receive(received.envelope, from: received.connection, now: self.clock.now)
+                    let (actions, before, after) = self.state.withLock { state in
+                        let before = state.core.rejected
+                        let actions = state.core.receive(
+                            received.envelope,
+                            from: received.connection,
+                            now: self.clock.now
+                        )
+                        return (actions, before, state.core.rejected)
                     }
+                    if before != after { Self.reportRejections(before: before, after: after) }
                     self.perform(actions)
                     self.wake.signal()
                 }
@@ -135,6 +143,10 @@ public final class GossipNode: Sendable {
     /// The organisation of a peer, if known.
     public func organization(of pkiID: PKIID) -> String? { self.state.withLock { $0.core.organization(of: pkiID) } }
 
+    /// How many received messages the core rejected, by reason (also reported as the counter
+    /// `gossip_comm_messages_rejected{reason}`).
+    public var rejectedMessages: RejectionCounts { self.state.withLock { $0.core.rejected } }
+
     /// A read-only look at the core (for diagnostics and tests).
     public func inspect<Result>(_ body: (GossipCore) -> Result) -> Result { self.state.withLock { body($0.core) } }
 
@@ -159,6 +171,13 @@ public final class GossipNode: Sendable {
     }
 
     // MARK: - Carrying out actions
+
+    private static func reportRejections(before: RejectionCounts, after: RejectionCounts) {
+        for (old, new) in zip(before.byReason, after.byReason) where new.count > old.count {
+            Counter(label: "gossip_comm_messages_rejected", dimensions: [("reason", new.reason)])
+                .increment(by: new.count - old.count)
+        }
+    }
 
     private func mutate(_ body: (inout GossipCore, GossipInstant) -> [GossipAction]) {
         let now = self.clock.now

@@ -3,6 +3,7 @@ internal import Foundation
 public import Gossip
 internal import HeapModule
 internal import Logging
+internal import SwiftProtobuf
 public import Wire
 
 /// A deterministic discrete-event simulation of many gossip peers (and their leader elections) in one process.
@@ -32,6 +33,16 @@ public final class GossipSimulation {
         public var leadershipChanges: [(channel: ChannelID, isLeader: Bool, at: GossipInstant)] = []
         /// Whether the peer is running (a crashed peer neither sends nor receives).
         public var isUp = true
+        /// Envelopes this peer sent (including ones lost on the way).
+        public var sentMessages = 0
+        /// Bytes of those envelopes (their protobuf encoding: payload, signature, secret envelope, framing).
+        public var sentBytes = 0
+        /// Envelopes (and bytes) that carried blocks: DataMsg and the block-pull exchange (hello, digest,
+        /// request, update of BLOCK_MSG type); counted when ``GossipSimulation/classifiesTraffic`` is on.
+        public var sentBlockMessages = 0
+        public var sentBlockBytes = 0
+        /// DataMsg envelopes (block pushes and forwards) among them.
+        public var sentDataMessages = 0
     }
 
     /// One envelope that reached a peer, for checks on who saw what.
@@ -75,6 +86,15 @@ public final class GossipSimulation {
     public private(set) var deliveries: [Delivery] = []
     /// Whether to record ``deliveries``.
     public var recordsDeliveries = true
+    /// Extra one-way latency drawn uniformly from [0, latencyJitter) per envelope.
+    public var latencyJitter: Duration = .zero
+    /// Whether ``Peer/delivered`` records what each core delivers (turn off for large runs).
+    public var recordsDelivered = true
+    /// Whether sent envelopes are decoded to count block traffic separately (``Peer/sentBlockMessages``).
+    public var classifiesTraffic = false
+    /// When each peer first had each block (by sequence number): the originating peer when it gossiped it,
+    /// every other peer when its core delivered it.
+    public private(set) var blockArrivals: [UInt64: [Int: GossipInstant]] = [:]
     /// Envelopes sent / dropped.
     public private(set) var sentCount = 0
     public private(set) var droppedCount = 0
@@ -202,6 +222,9 @@ public final class GossipSimulation {
 
     /// Gossips `message` from peer `index` (a block from the deliverer, say).
     public func gossip(_ message: Gossip_GossipMessage, from index: Int) throws {
+        if case .dataMsg(let data)? = message.content {
+            self.blockArrivals[data.payload.seqNum, default: [:]][index] = self.now
+        }
         let actions = try self.peers[index].core.gossip(message, now: self.now)
         self.perform(actions, of: index)
         self.scheduleWakes(index)
@@ -378,6 +401,21 @@ public final class GossipSimulation {
             switch action {
             case .send(let envelope, let peer):
                 self.sentCount += 1
+                let size = Self.wireSize(envelope)
+                self.peers[index].sentMessages += 1
+                self.peers[index].sentBytes += size
+                if self.classifiesTraffic {
+                    switch Self.blockTraffic(envelope) {
+                    case .data:
+                        self.peers[index].sentDataMessages += 1
+                        fallthrough
+                    case .pull:
+                        self.peers[index].sentBlockMessages += 1
+                        self.peers[index].sentBlockBytes += size
+                    case nil:
+                        break
+                    }
+                }
                 guard let target = self.byEndpoint[peer.endpoint], target != index, self.reachable(index, target),
                     let connection = self.connection(from: index, to: target, expected: peer.pkiID)
                 else {
@@ -389,7 +427,7 @@ public final class GossipSimulation {
                     continue
                 }
                 self.push(
-                    self.now.advanced(by: self.latency),
+                    self.now.advanced(by: self.oneWayLatency()),
                     .deliver(to: target, envelope: envelope, connection: connection, from: index)
                 )
             case .probe(let peer):
@@ -406,7 +444,12 @@ public final class GossipSimulation {
                     self.connections[other]?[index] = nil
                 }
             case .deliver(let received):
-                self.peers[index].delivered.append(received)
+                if self.recordsDelivered { self.peers[index].delivered.append(received) }
+                if case .dataMsg(let data)? = received.message.message.content,
+                    self.blockArrivals[data.payload.seqNum]?[index] == nil
+                {
+                    self.blockArrivals[data.payload.seqNum, default: [:]][index] = self.now
+                }
                 let channel = received.channel
                 if let leadership = LeadershipMessage(received.message.message, channel: channel),
                     var entry = self.peers[index].elections[channel]
@@ -422,6 +465,47 @@ public final class GossipSimulation {
                     self.performElection(electionActions, of: index, channel: channel)
                 }
             }
+        }
+    }
+
+    private func oneWayLatency() -> Duration {
+        guard self.latencyJitter > .zero else { return self.latency }
+        let jitter = self.latencyJitter.nanoseconds
+        return self.latency + .nanoseconds(Int64(self.random.next() % UInt64(jitter)))
+    }
+
+    /// The size of an envelope's protobuf encoding (without re-encoding it): each bytes field costs its length, a
+    /// tag byte and its varint length.
+    static func wireSize(_ envelope: Gossip_Envelope) -> Int {
+        func field(_ count: Int) -> Int { count == 0 ? 0 : 1 + varintSize(count) + count }
+        func varintSize(_ value: Int) -> Int {
+            var value = UInt64(value)
+            var size = 1
+            while value >= 0x80 {
+                value >>= 7
+                size += 1
+            }
+            return size
+        }
+        var size = field(envelope.payload.count) + field(envelope.signature.count)
+        if envelope.hasSecretEnvelope {
+            size += field(field(envelope.secretEnvelope.payload.count) + field(envelope.secretEnvelope.signature.count))
+        }
+        return size
+    }
+
+    enum BlockTraffic { case data, pull }
+
+    /// Whether an envelope carries a block (DataMsg) or belongs to the block-pull exchange.
+    static func blockTraffic(_ envelope: Gossip_Envelope) -> BlockTraffic? {
+        guard let message = try? Gossip_GossipMessage(serializedBytes: envelope.payload) else { return nil }
+        switch message.content {
+        case .dataMsg: return .data
+        case .hello(let hello): return hello.msgType == .blockMsg ? .pull : nil
+        case .dataDig(let digest): return digest.msgType == .blockMsg ? .pull : nil
+        case .dataReq(let request): return request.msgType == .blockMsg ? .pull : nil
+        case .dataUpdate(let update): return update.msgType == .blockMsg ? .pull : nil
+        default: return nil
         }
     }
 

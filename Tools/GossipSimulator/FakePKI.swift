@@ -4,7 +4,7 @@ internal import SwiftProtobuf
 internal import Synchronization
 internal import Wire
 
-/// A tiny certificate authority for tests: it issues identities (real `msp.SerializedIdentity` bytes with a fake
+/// A tiny certificate authority for simulations and tests: it issues identities (real `msp.SerializedIdentity` bytes with a fake
 /// certificate), remembers each one's secret key, expiry and revocation, and signs blocks as an orderer.
 ///
 /// A "signature" is SHA-256(secret ‖ message). Only the holder of an identity's secret can make one, and every
@@ -54,17 +54,22 @@ public final class FakePKI: Sendable {
     }
 
     /// A block of `channel` with `transactions` fake transactions, its data hash, and the orderer's signature
-    /// in metadata[0]: the bytes a deliverer would gossip.
+    /// in metadata[0]: the bytes a deliverer would gossip. Each transaction is padded to `transactionBytes`.
     public func makeBlock(
         number: UInt64,
         channel: ChannelID,
         previousHash: Data = Data(),
-        transactions: Int = 1
+        transactions: Int = 1,
+        transactionBytes: Int = 0
     ) -> Data {
         var block = Common_Block()
         block.header.number = number
         block.header.previousHash = previousHash
-        block.data.data = (0..<transactions).map { Data("tx \($0) of block \(number) on \(channel)".utf8) }
+        block.data.data = (0..<transactions).map {
+            var tx = Data("tx \($0) of block \(number) on \(channel)".utf8)
+            if tx.count < transactionBytes { tx.append(Data(repeating: 0x2A, count: transactionBytes - tx.count)) }
+            return tx
+        }
         block.header.dataHash = Digest.sha256(concatenating: block.data.data)
         block.metadata.metadata = [self.ordererSignature(block, channel: channel), Data(), Data(), Data(), Data()]
         return (try? block.serializedBytes()) ?? Data()
