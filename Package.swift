@@ -249,6 +249,7 @@ let testExternal: [String: [Target.Dependency]] = [
     ],
     "PeerCore": [.target(name: "NetGen"), .target(name: "DevOrderer"), grpcCore, logging, serviceLifecycle, prometheus],
     "GossipState": [logging, .product(name: "MetricsTestKit", package: "swift-metrics")],
+    "LocalNet": [.target(name: "NetGen"), .target(name: "PeerCore")],
     // The peer's own deliver client and netgen's networks, against the orderer over real gRPC.
     "DevOrderer": [
         .target(name: "Deliver"), .target(name: "NetGen"), .target(name: "ChannelConfig"), .target(name: "MSP"),

@@ -3,9 +3,11 @@ import Foundation
 import FoundationNetworking
 #endif
 import LocalNet
+import NetGen
 import PeerCore
 import Testing
 import TestSupport
+import Wire
 
 /// The local network as separate processes: the built `dev-orderer` and four `peer` executables on 127.0.0.1,
 /// leader election per org, blocks from the orderer to the leaders and over gossip to the followers.

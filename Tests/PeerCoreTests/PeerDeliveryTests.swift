@@ -51,6 +51,7 @@ struct PeerDeliveryTests {
             )
             let endorsers = [try signer(org1.peers[0].identity, org1), try signer(org2.peers[0].identity, org2)]
             let client = try signer(org1.users[0], org1)
+            let definer = try signer(org1.admin, org1)
 
             try await DevOrderer.withRunning(orderer) { ordererAddress in
                 let peerDir = netDir.appendingPathComponent(org1.peers[0].identity.mspDirectory)
@@ -80,7 +81,7 @@ struct PeerDeliveryTests {
                     var envelopes = [
                         try ChaincodeDefinitionWrites(name: "basic").transaction(
                             channelID: "e2echannel",
-                            creator: try signer(org1.admin, org1),
+                            creator: definer,
                             endorsers: endorsers
                         )
                     ]

@@ -2,7 +2,7 @@ public import Foundation
 internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
 import Ledger
-public import MSP
+import MSP
 public import NetGen
 public import PeerCore
 import SwiftProtobuf

@@ -26,7 +26,7 @@ public final class ManagedProcess: Sendable {
 
     /// Starts the process.
     public func start() throws {
-        FileManager.default.createFile(atPath: self.log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: self.log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: self.log)
         try handle.seekToEnd()
         self.process.standardOutput = handle

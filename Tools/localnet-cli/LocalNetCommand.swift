@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LocalNet
 import UnixSignals
+import Wire
 
 @main
 struct LocalNetCommand: AsyncParsableCommand {
