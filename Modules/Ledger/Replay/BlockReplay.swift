@@ -19,6 +19,9 @@ public struct BlockReplay: Sendable {
         public var filter: Data
         /// The 32-byte commit hash, or nil (block 0).
         public var commitHash: Data?
+        /// From reading the block file to the commit returning (zero for the genesis block, committed when the
+        /// ledger is created).
+        public var latency: Duration = .zero
 
         /// The JSON line `bench replay` prints.
         public var jsonLine: String {
@@ -139,7 +142,7 @@ public struct BlockReplay: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         var summary = Summary(committedBlocks: 0, transactions: 0, validTransactions: 0, height: 0, seconds: 0)
-        func record(_ committed: CommittedBlock) throws {
+        func record(_ committed: CommittedBlock, latency: Duration = .zero) throws {
             let codes = committed.validationCodes
             summary.committedBlocks += 1
             summary.transactions += codes.count
@@ -149,7 +152,8 @@ public struct BlockReplay: Sendable {
                     number: committed.number,
                     transactionCount: codes.count,
                     filter: PeerLedger.filter(of: committed.block),
-                    commitHash: committed.commitHash
+                    commitHash: committed.commitHash,
+                    latency: latency
                 )
             )
         }
@@ -171,10 +175,11 @@ public struct BlockReplay: Sendable {
         }
         let validator = try self.makeValidator(ledger)
         for number in try Self.blockNumbers(in: self.blocksDirectory) where number >= ledger.height {
+            let loaded = clock.now
             let url = self.blocksDirectory.appendingPathComponent("\(number).block")
             let block = try Common_Block(serializedBytes: try Data(contentsOf: url))
             let committed = try await ledger.commit(block, validator: validator)
-            try record(committed)
+            try record(committed, latency: clock.now - loaded)
         }
         summary.height = ledger.height
         summary.lastCommitHash = ledger.lastCommitHash
