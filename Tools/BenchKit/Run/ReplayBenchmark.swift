@@ -63,7 +63,7 @@ public struct ReplayBenchmark: Sendable {
             )
         }
         report.fillCeiling(samples: samples, signaturesPerTransaction: signatures)
-        report.pipelined = false
+        report.pipelined = self.replay.pipelined
         report.compressed = self.replay.configuration.blockStore.compress
         report.synced = self.replay.configuration.blockStore.syncWrites
         report.workload = ["blocks_directory": self.replay.blocksDirectory.path]
