@@ -275,9 +275,14 @@ struct EndorserContent: Sendable {
         let actionPayload: Protos_ChaincodeActionPayload
         let chaincodeAction: Protos_ChaincodeAction
         do {
-            let transaction = try checked.payload.unpackTransaction()
-            actionPayload = try transaction.actions[0].unpackChaincodeActionPayload()
-            chaincodeAction = try actionPayload.unpackProposalResponsePayload().unpackChaincodeAction()
+            if let decoded = checked.endorserAction {
+                actionPayload = decoded.actionPayload
+                chaincodeAction = try decoded.responsePayload.unpackChaincodeAction()
+            } else {
+                let transaction = try checked.payload.unpackTransaction()
+                actionPayload = try transaction.actions[0].unpackChaincodeActionPayload()
+                chaincodeAction = try actionPayload.unpackProposalResponsePayload().unpackChaincodeAction()
+            }
         } catch {
             return .failure(TxFailure(.badResponsePayload, "could not extract the chaincode action: \(error.message)"))
         }
