@@ -102,11 +102,36 @@ let layers: [Module] = [
     //    recovery) and the transient store.
     Module("Ledger", layer: 4, uses: ["ChannelConfig", "MSP", "Wire"], external: [grdb, protobuf, logging]),
     Module("TransientStore", layer: 4, uses: ["Wire"], external: [grdb, protobuf]),
+    // 5: gossip core: message signing and tags, identity store, discovery, channel state, pull, emitter, transport.
+    Module(
+        "Gossip",
+        layer: 5,
+        uses: ["Wire", "MSP"],
+        external: [protobuf, grpcCore, grpcHTTP2, logging, metrics, collections]
+    ),
+    // 6: per-channel leader election over gossip.
+    Module("Election", layer: 6, uses: ["Gossip", "Wire"], external: [protobuf, logging, metrics]),
+    // 6: the peer's ordering-service client: orderer endpoints, seek, verify, backoff/failover, hand-off of blocks.
+    Module(
+        "Deliver",
+        layer: 6,
+        uses: ["ChannelConfig", "MSP", "Wire"],
+        external: [grpcCore, grpcHTTP2, grpcProtobuf, protobuf, logging, metrics, serviceLifecycle]
+    ),
+    // 7: the peer: Peer, channels, GossipService wiring, configuration (core.yaml + CORE_ env), admin service.
+    Module("PeerCore", layer: 7, uses: ["Ledger", "ChannelConfig", "MSP", "Wire"], external: [yams, logging]),
     // 8: tools and the test-support module shared by every test target.
     // NetGen: cryptogen + configtxgen from one YAML profile (MSP folders, genesis block, network.json); a library
     // so that the apps (bench, peer) can call it directly, with `netgen` as its thin command-line front end.
     Module("NetGen", layer: 8, path: "Tools/NetGen", uses: ["MSP", "ChannelConfig", "Wire"], external: [yams, protobuf]),
-    Module("TestSupport", layer: 8, .testSupport, path: "Tests/TestSupport", uses: ["Wire", "MSP"], external: [protobuf]),
+    Module(
+        "TestSupport",
+        layer: 8,
+        .testSupport,
+        path: "Tests/TestSupport",
+        uses: ["Wire", "MSP", "Gossip", "Election"],
+        external: [protobuf, collections]
+    ),
     // 9: tool libraries built on other tools. BenchKit: the benchmarks behind `bench` (a workload on a network made
     //    by NetGen's code, the signature ceiling, the timed commit through the real ledger and its figures), a
     //    library so that the app stays thin and tests can run the benchmarks.
@@ -131,10 +156,21 @@ let layers: [Module] = [
 ]
 
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
-let testedModules: [String] = ["Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "NetGen", "BenchKit"]
+let testedModules: [String] = [
+    "Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "Gossip", "Election", "Deliver", "PeerCore", "NetGen",
+    "BenchKit",
+]
 
-/// External products a test target uses directly, beyond SwiftProtobuf (the storage tests inspect SQLite).
-let testExternal: [String: [Target.Dependency]] = ["Ledger": [grdb], "TransientStore": [grdb]]
+/// Products of other packages that a test target uses beyond SwiftProtobuf (SQLite for the storage tests, an
+/// in-test gRPC server and test metrics for Deliver).
+let testExternal: [String: [Target.Dependency]] = [
+    "Ledger": [grdb],
+    "TransientStore": [grdb],
+    "Deliver": [
+        grpcCore, grpcHTTP2, grpcProtobuf, logging, serviceLifecycle,
+        .product(name: "MetricsTestKit", package: "swift-metrics"),
+    ],
+]
 
 // MARK: - Layering check
 
@@ -193,11 +229,10 @@ for module in layers {
 
 for name in testedModules {
     let support = byName["TestSupport"] != nil ? [Target.Dependency.target(name: "TestSupport")] : []
-    let external = testExternal[name] ?? []
     targets.append(
         .testTarget(
             name: "\(name)Tests",
-            dependencies: [.target(name: name), protobuf] + support + external,
+            dependencies: [.target(name: name), protobuf] + support + (testExternal[name] ?? []),
             path: "Tests/\(name)Tests"
         )
     )

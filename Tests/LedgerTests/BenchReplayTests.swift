@@ -18,31 +18,30 @@ struct BenchReplayTests {
         .enabled(if: Conformance.isAvailable, Conformance.missingReason),
         .enabled(if: BuiltProducts.executable("bench") != nil, "the bench executable is not built")
     )
-    func replayPrintsThePeersFiltersAndCommitHashes() throws {
+    func replayPrintsThePeersFiltersAndCommitHashes() async throws {
         // Real validation (no stand-in): the filters and commit hashes are Fabric's.
-        try self.replay(extraArguments: [])
+        try await self.replay(extraArguments: [])
         // The reference stand-in gives the same answers.
-        try self.replay(extraArguments: ["--reference", try Conformance.url("peer0.org1").path])
+        try await self.replay(extraArguments: ["--reference", try Conformance.url("peer0.org1").path])
     }
 
-    func replay(extraArguments: [String]) throws {
+    func replay(extraArguments: [String]) async throws {
         let bench = try #require(BuiltProducts.executable("bench"))
         let conformance = try #require(Conformance.directory)
         let directory = try TemporaryDirectory("bench-replay")
         defer { directory.remove() }
         let out = directory.appending("replay.jsonl")
-        let process = Process()
-        process.executableURL = bench
-        process.arguments = [
-            "replay",
-            "--genesis", conformance.appendingPathComponent("genesis.block").path,
-            "--blocks", conformance.appendingPathComponent("orderer").path,
-            "--out", out.path,
-        ] + extraArguments
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let process = ChildProcess(
+            executable: bench,
+            arguments: [
+                "replay",
+                "--genesis", conformance.appendingPathComponent("genesis.block").path,
+                "--blocks", conformance.appendingPathComponent("orderer").path,
+                "--out", out.path,
+            ] + extraArguments
+        )
+        try process.start()
+        #expect(await process.wait() == 0)
         let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 31)
         let expected = try Conformance.expected()
@@ -60,16 +59,14 @@ struct BenchReplayTests {
     }
 
     @Test(.enabled(if: BuiltProducts.executable("bench") != nil, "the bench executable is not built"))
-    func helpExplainsValidation() throws {
+    func helpExplainsValidation() async throws {
         let bench = try #require(BuiltProducts.executable("bench"))
-        let process = Process()
-        process.executableURL = bench
-        process.arguments = ["replay", "--help"]
+        let process = ChildProcess(executable: bench, arguments: ["replay", "--help"])
         let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
+        process.process.standardOutput = pipe
+        try process.start()
+        _ = await process.wait()
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
         #expect(text.contains("Fabric's v2.0 validation"))
         #expect(text.contains("--reference"))
         #expect(text.contains("--structural"))

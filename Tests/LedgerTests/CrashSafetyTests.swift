@@ -76,11 +76,9 @@ struct CrashSafetyTests {
         return height
     }
 
-    static func launch(_ bench: URL, ledgerRoot: URL) throws -> Process {
+    static func launch(_ bench: URL, ledgerRoot: URL) throws -> ChildProcess {
         let conformance = try #require(Conformance.directory)
-        let process = Process()
-        process.executableURL = bench
-        process.arguments = [
+        let process = ChildProcess(executable: bench, arguments: [
             "replay",
             "--genesis", conformance.appendingPathComponent("genesis.block").path,
             "--blocks", conformance.appendingPathComponent("orderer").path,
@@ -88,10 +86,8 @@ struct CrashSafetyTests {
             "--out", "/dev/null",
             // A process kill loses nothing the kernel already has; fsync only matters for power loss.
             "--no-sync",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        ])
+        try process.start()
         return process
     }
 
@@ -107,8 +103,7 @@ struct CrashSafetyTests {
         let clock = ContinuousClock()
         let started = clock.now
         let timing = try Self.launch(bench, ledgerRoot: timingRoot)
-        timing.waitUntilExit()
-        #expect(timing.terminationStatus == 0)
+        #expect(await timing.wait() == 0)
         let fullRun = clock.now - started
         #expect(try Self.verify(timingRoot, against: reference) == 30)
         let window = max(
@@ -129,10 +124,10 @@ struct CrashSafetyTests {
             let remaining = max(window * Int(31 - height) / 31, 15)
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...remaining, using: &generator)))
             if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
+                process.kill()
                 killed += 1
             }
-            process.waitUntilExit()
+            _ = await process.wait()
             height = try Self.verify(root, against: reference)
             heightsSeen.insert(height)
             if height == 30 {
@@ -145,8 +140,7 @@ struct CrashSafetyTests {
         }
         // Finish the last chain without a kill: the result must be the clean chain.
         let last = try Self.launch(bench, ledgerRoot: root)
-        last.waitUntilExit()
-        #expect(last.terminationStatus == 0)
+        #expect(await last.wait() == 0)
         #expect(try Self.verify(root, against: reference) == 30)
         #expect(heightsSeen.count > 1, "kills should land at different heights (saw \(heightsSeen.sorted()))")
     }
