@@ -166,6 +166,9 @@ struct Replay: AsyncParsableCommand {
     @Option(help: "Seconds for each of the two signature-ceiling measurements (0: skip the ceiling).")
     var ceilingSeconds = 1.0
 
+    @Flag(help: "Validate and commit one block at a time (no overlap of validation and commit).")
+    var noPipeline = false
+
     @Flag(help: "Print only one JSON object with every figure (the per-block lines still go to --out).")
     var json = false
 
@@ -181,7 +184,7 @@ struct Replay: AsyncParsableCommand {
         defer { if temporary { try? FileManager.default.removeItem(at: root) } }
         let configuration = self.storage.configuration
         let output = try Output(path: self.out ?? (self.json ? "/dev/null" : nil))
-        let replay: BlockReplay
+        var replay: BlockReplay
         if let reference = self.reference {
             replay = BlockReplay(
                 genesis: genesisBlock,
@@ -206,6 +209,7 @@ struct Replay: AsyncParsableCommand {
                 configuration: configuration
             )
         }
+        replay.pipelined = !self.noPipeline
         var summary: BlockReplay.Summary?
         let report = try await ReplayBenchmark(replay: replay, ceilingSeconds: self.ceilingSeconds).run(
             onBlock: { result in output.write(result.jsonLine) },

@@ -24,11 +24,17 @@ extension PeerLedger {
         guard var current = try await iterator.next() else { return }
         var prepared = await validator.prepare(current.block)
         while true {
-            let next = try await iterator.next()
-            async let nextPrepared = Self.prepare(next, validator)
+            // A request that fails to arrive must not keep the one before it from committing.
+            let next: Result<BlockCommitRequest?, any Error>
+            do {
+                next = .success(try await iterator.next())
+            } catch {
+                next = .failure(error)
+            }
+            async let nextPrepared = Self.prepare(try? next.get(), validator)
             let committed = try await self.commit(current, prepared: prepared, validator: validator)
             try await onCommit(committed)
-            guard let following = next else { return }
+            guard let following = try next.get() else { return }
             current = following
             prepared = await nextPrepared
         }

@@ -40,6 +40,15 @@ public struct BenchReport: Sendable, Codable {
     public var verifiesPerSecondPerCore: Double
     /// The separate ceiling measurements (verifies/s on one core).
     public var verifySamples: [Double]
+    /// ECDSA verifies per second of one thread's CPU time (median of the same measurements): the core's speed,
+    /// whatever else the machine runs.
+    public var verifiesPerCPUSecond: Double
+    /// CPU microseconds (user + system, all threads) per committed transaction in the timed part.
+    public var cpuMicrosecondsPerTransaction: Double
+    /// The CPU a transaction's signatures take at ceiling speed (signatures per tx ÷ verifies per CPU second)
+    /// over the CPU a transaction took: the ratio to expect on an idle machine whose cores are all kept busy.
+    /// Unlike ``ratio``, other processes on the machine do not distort it.
+    public var signatureCPUShare: Double
     /// Cores assumed by the ceiling.
     public var cores: Int
     /// Signatures per transaction (creator + endorsements; the mean for replayed blocks).
@@ -79,6 +88,9 @@ public struct BenchReport: Sendable, Codable {
         case signaturesPerTransaction = "signatures_per_tx"
         case ceilingTransactionsPerSecond = "ceiling_tx_per_s"
         case loadAverage = "load_avg_1m"
+        case verifiesPerCPUSecond = "verifies_per_cpu_s"
+        case cpuMicrosecondsPerTransaction = "cpu_us_per_tx"
+        case signatureCPUShare = "signature_cpu_share"
     }
 
     /// The report as one JSON object (keys sorted).
@@ -127,6 +139,9 @@ public struct BenchReport: Sendable, Codable {
         copy.signaturesPerTransaction = r(self.signaturesPerTransaction, 3)
         copy.ceilingTransactionsPerSecond = r(self.ceilingTransactionsPerSecond, 1)
         copy.ratio = r(self.ratio, 3)
+        copy.verifiesPerCPUSecond = r(self.verifiesPerCPUSecond, 0)
+        copy.cpuMicrosecondsPerTransaction = r(self.cpuMicrosecondsPerTransaction, 1)
+        copy.signatureCPUShare = r(self.signatureCPUShare, 3)
         copy.loadAverage = self.loadAverage.map { r($0, 2) }
         return copy
     }
@@ -141,7 +156,8 @@ public struct BenchReport: Sendable, Codable {
               latency      p50 \(f(self.p50Milliseconds, 1)) ms, p99 \(f(self.p99Milliseconds, 1)) ms, max \(f(self.maxMilliseconds, 1)) ms
               ceiling      \(f(self.verifiesPerSecondPerCore, 0)) verifies/s/core × \(self.cores) cores ÷ \(f(self.signaturesPerTransaction, 2)) sig/tx = \(f(self.ceilingTransactionsPerSecond, 1)) tx/s
               ratio        \(f(self.ratio * 100, 1)) % of the signature ceiling
-              cpu          \(f(self.cpuSeconds, 2)) s (\(f(self.cpuPercent, 0)) % of one core)
+              cpu          \(f(self.cpuSeconds, 2)) s (\(f(self.cpuPercent, 0)) % of one core), \(f(self.cpuMicrosecondsPerTransaction, 0)) µs per tx
+              cpu share    signatures at \(f(self.verifiesPerCPUSecond, 0)) verifies per CPU second would take \(f(self.signatureCPUShare * 100, 1)) % of it (the ratio an idle machine would show)
               memory       peak RSS \(f(self.peakRSSMegabytes, 1)) MiB (\(f(self.startRSSMegabytes, 1)) MiB at start)
               disk         \(self.bytesOnDisk) bytes in the ledger (\(self.deliveredBytes) bytes delivered)
               settings     pipelined \(self.pipelined), compressed \(self.compressed), fsync \(self.synced), load \(self.loadAverage.map { f($0, 2) }.joined(separator: " → "))

@@ -79,7 +79,7 @@ public struct CommitBenchmark: Sendable {
             throw BenchError(.ceiling, "the genesis block does not load as a channel config", cause: error)
         }
         var samples = [
-            try SignatureCeiling.measureVerifiesPerSecond(
+            try SignatureCeiling.measure(
                 envelopeBytes: sample,
                 msps: msps,
                 seconds: self.ceilingSeconds
@@ -124,7 +124,7 @@ public struct CommitBenchmark: Sendable {
         }
 
         samples.append(
-            try SignatureCeiling.measureVerifiesPerSecond(
+            try SignatureCeiling.measure(
                 envelopeBytes: sample,
                 msps: msps,
                 seconds: self.ceilingSeconds
@@ -209,6 +209,9 @@ extension BenchReport {
             deliveredBytes: 0,
             verifiesPerSecondPerCore: 0,
             verifySamples: [],
+            verifiesPerCPUSecond: 0,
+            cpuMicrosecondsPerTransaction: 0,
+            signatureCPUShare: 0,
             cores: 0,
             signaturesPerTransaction: 0,
             ceilingTransactionsPerSecond: 0,
@@ -221,18 +224,26 @@ extension BenchReport {
         )
     }
 
-    /// Fills in the ceiling from verify measurements (median) and the ratio achieved/ceiling.
-    mutating func fillCeiling(samples: [Double], signaturesPerTransaction: Double) {
+    /// Fills in the ceiling from verify measurements (median) and the ratio achieved/ceiling, and the same
+    /// comparison in CPU time (``signatureCPUShare``), which other processes on the machine do not distort.
+    mutating func fillCeiling(samples: [SignatureCeiling.VerifyRate], signaturesPerTransaction: Double) {
         let ceiling = SignatureCeiling(
-            verifiesPerSecondPerCore: median(samples),
+            verifiesPerSecondPerCore: median(samples.map(\.perSecond)),
             cores: ProcessInfo.processInfo.activeProcessorCount,
             signaturesPerTransaction: signaturesPerTransaction
         )
-        self.verifySamples = samples
+        self.verifySamples = samples.map(\.perSecond)
         self.verifiesPerSecondPerCore = ceiling.verifiesPerSecondPerCore
         self.cores = ceiling.cores
         self.signaturesPerTransaction = signaturesPerTransaction
         self.ceilingTransactionsPerSecond = ceiling.transactionsPerSecond
         self.ratio = ceiling.transactionsPerSecond > 0 ? self.transactionsPerSecond / ceiling.transactionsPerSecond : 0
+        self.verifiesPerCPUSecond = median(samples.map(\.perCPUSecond))
+        self.cpuMicrosecondsPerTransaction =
+            self.transactions > 0 ? self.cpuSeconds / Double(self.transactions) * 1e6 : 0
+        let signatureMicroseconds =
+            self.verifiesPerCPUSecond > 0 ? signaturesPerTransaction / self.verifiesPerCPUSecond * 1e6 : 0
+        self.signatureCPUShare =
+            self.cpuMicrosecondsPerTransaction > 0 ? signatureMicroseconds / self.cpuMicrosecondsPerTransaction : 0
     }
 }

@@ -28,12 +28,12 @@ public struct ReplayBenchmark: Sendable {
         onSummary: (BlockReplay.Summary) -> Void = { _ in }
     ) async throws -> BenchReport {
         let (signatures, sample) = try self.scan()
-        var samples: [Double] = []
+        var samples: [SignatureCeiling.VerifyRate] = []
         let measureCeiling = self.ceilingSeconds > 0
         let msps = try ChannelBundle(configBlock: self.replay.genesis, mspBuilder: MSPBuilders.x509).mspManager
         if measureCeiling, let sample {
             samples.append(
-                try SignatureCeiling.measureVerifiesPerSecond(
+                try SignatureCeiling.measure(
                     envelopeBytes: sample,
                     msps: msps,
                     seconds: self.ceilingSeconds
@@ -55,7 +55,7 @@ public struct ReplayBenchmark: Sendable {
         report.deliveredBytes = DiskUsage.bytes(under: self.replay.blocksDirectory)
         if measureCeiling, let sample {
             samples.append(
-                try SignatureCeiling.measureVerifiesPerSecond(
+                try SignatureCeiling.measure(
                     envelopeBytes: sample,
                     msps: msps,
                     seconds: self.ceilingSeconds
