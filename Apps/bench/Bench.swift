@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchKit
 import Foundation
 import Ledger
 import Wire
@@ -8,8 +9,118 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measurements and replays of the Swift Fabric peer.",
-        subcommands: [Replay.self, GossipCommand.self]
+        subcommands: [Commit.self, Replay.self, GossipCommand.self],
+        defaultSubcommand: Commit.self
     )
+}
+
+/// Storage flags shared by the subcommands.
+struct StorageOptions: ParsableArguments {
+    @Flag(help: "Store blocks uncompressed.")
+    var noCompression = false
+
+    @Flag(help: "Skip fsync (SQLite synchronous=NORMAL, no block-file flush): crash-safe, not power-loss-safe.")
+    var noSync = false
+
+    var configuration: LedgerConfiguration {
+        var configuration = LedgerConfiguration()
+        configuration.blockStore.compress = !self.noCompression
+        configuration.blockStore.syncWrites = !self.noSync
+        configuration.synchronousDatabase = !self.noSync
+        return configuration
+    }
+}
+
+struct Commit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure block commit against the machine's signature ceiling.",
+        discussion: """
+            Generates a network with netgen's code and a workload of signed, endorsed transactions (client and \
+            endorsing peers of the network, chaincode `basic` defined in `_lifecycle` by a committed block), \
+            writes every block to disk, then commits them through the real ledger (Fabric's validation, MVCC, \
+            block files, state, private data, fsync per block) and reports tx/s, blocks/s, p50/p99 block commit \
+            latency, CPU, peak RSS, bytes on disk, and the signature ceiling measured in the same run: ECDSA \
+            verifies/s on one core × cores ÷ signatures per tx. Every committed code is checked against the code \
+            the workload intended; a difference fails the run.
+            """
+    )
+
+    @Option(help: "Workload blocks (after the chaincode-definition block).")
+    var blocks = 200
+
+    @Option(name: .customLong("txs"), help: "Transactions per block.")
+    var transactionsPerBlock = 500
+
+    @Option(help: "Endorsements per transaction (the network gets one org per endorsement).")
+    var endorsements = 2
+
+    @Option(help: "Public reads per transaction (at the versions earlier blocks wrote).")
+    var reads = 2
+
+    @Option(help: "Public writes per transaction.")
+    var writes = 2
+
+    @Option(help: "Bytes per written value.")
+    var valueSize = 100
+
+    @Option(help: "Fraction of transactions that also write private data (0…1).")
+    var privateFraction = 0.0
+
+    @Option(help: "Fraction of transactions that read a stale version (MVCC_READ_CONFLICT).")
+    var conflictFraction = 0.0
+
+    @Option(help: "Fraction of transactions with a bad creator or endorsement signature.")
+    var badSignatureFraction = 0.0
+
+    @Option(help: "Seed of the workload's nonces and values.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Keep the workload and the ledger in this (empty) folder instead of a temporary one.")
+    var workDir: String?
+
+    @Flag(help: "Validate and commit one block at a time (no overlap of validation and commit).")
+    var noPipeline = false
+
+    @Option(help: "Seconds for each of the two signature-ceiling measurements.")
+    var ceilingSeconds = 1.5
+
+    @OptionGroup var storage: StorageOptions
+
+    @Flag(help: "Print one JSON object with every figure instead of the summary.")
+    var json = false
+
+    func run() async throws {
+        let options = WorkloadOptions(
+            blocks: self.blocks,
+            transactionsPerBlock: self.transactionsPerBlock,
+            endorsementsPerTransaction: self.endorsements,
+            readsPerTransaction: self.reads,
+            writesPerTransaction: self.writes,
+            valueSize: self.valueSize,
+            privateFraction: self.privateFraction,
+            conflictFraction: self.conflictFraction,
+            badSignatureFraction: self.badSignatureFraction,
+            seed: self.seed
+        )
+        let benchmark = CommitBenchmark(
+            options: options,
+            workDirectory: self.workDir.map { URL(fileURLWithPath: $0) },
+            configuration: self.storage.configuration,
+            pipelined: !self.noPipeline,
+            ceilingSeconds: self.ceilingSeconds
+        )
+        let bar = ProgressBar()
+        let report: BenchReport
+        do {
+            report = try await benchmark.run { phase, done, total in bar.update(phase.rawValue, done, total) }
+        } catch {
+            bar.finish()
+            FileHandle.standardError.write(Data("bench commit: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        bar.finish()
+        print(self.json ? report.json : report.text)
+    }
 }
 
 struct Replay: AsyncParsableCommand {
@@ -17,8 +128,10 @@ struct Replay: AsyncParsableCommand {
         abstract: "Commit a folder of orderer-delivered blocks (N.block) into a fresh ledger.",
         discussion: """
             Writes one JSON line per committed block ({"block", "txs", "filter", "commit_hash"}) and a summary \
-            line. The ledger is created from --genesis in a temporary folder, or in --ledger DIR (an existing \
-            ledger there is continued from its height, so a killed replay can be resumed).
+            line with the figures `bench commit` reports (tx_per_s, p50_ms, p99_ms, peak_rss_mb, bytes_on_disk, \
+            ceiling_tx_per_s, ratio, …; the genesis block is not counted) plus height, valid and \
+            last_commit_hash. The ledger is created from --genesis in a temporary folder, or in --ledger DIR (an \
+            existing ledger there is continued from its height, so a killed replay can be resumed).
 
             Validation is Fabric's v2.0 validation under the channel config the ledger holds (real X.509 MSPs \
             from the config, creator and endorsement signatures, chaincode definitions from `_lifecycle` state, \
@@ -48,11 +161,16 @@ struct Replay: AsyncParsableCommand {
     @Flag(help: "Stand-in validation: structural checks only (no signatures or policies).")
     var structural = false
 
-    @Flag(help: "Store blocks uncompressed.")
-    var noCompression = false
+    @OptionGroup var storage: StorageOptions
 
-    @Flag(help: "Skip fsync (SQLite synchronous=NORMAL, no block-file flush): crash-safe, not power-loss-safe.")
-    var noSync = false
+    @Option(help: "Seconds for each of the two signature-ceiling measurements (0: skip the ceiling).")
+    var ceilingSeconds = 1.0
+
+    @Flag(help: "Validate and commit one block at a time (no overlap of validation and commit).")
+    var noPipeline = false
+
+    @Flag(help: "Print only one JSON object with every figure (the per-block lines still go to --out).")
+    var json = false
 
     func run() async throws {
         let genesisBlock = try Common_Block(
@@ -64,12 +182,9 @@ struct Replay: AsyncParsableCommand {
             self.ledger.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("bench-replay-\(UUID().uuidString)")
         defer { if temporary { try? FileManager.default.removeItem(at: root) } }
-        var configuration = LedgerConfiguration()
-        configuration.blockStore.compress = !self.noCompression
-        configuration.blockStore.syncWrites = !self.noSync
-        configuration.synchronousDatabase = !self.noSync
-        let output = try Output(path: self.out)
-        let replay: BlockReplay
+        let configuration = self.storage.configuration
+        let output = try Output(path: self.out ?? (self.json ? "/dev/null" : nil))
+        var replay: BlockReplay
         if let reference = self.reference {
             replay = BlockReplay(
                 genesis: genesisBlock,
@@ -94,8 +209,23 @@ struct Replay: AsyncParsableCommand {
                 configuration: configuration
             )
         }
-        let summary = try await replay.run { result in output.write(result.jsonLine) }
-        output.write(summary.jsonLine)
+        replay.pipelined = !self.noPipeline
+        var summary: BlockReplay.Summary?
+        let report = try await ReplayBenchmark(replay: replay, ceilingSeconds: self.ceilingSeconds).run(
+            onBlock: { result in output.write(result.jsonLine) },
+            onSummary: { summary = $0 }
+        )
+        if self.json {
+            print(report.json)
+        } else if let summary {
+            output.write(
+                report.summaryLine(
+                    height: summary.height,
+                    valid: summary.validTransactions,
+                    lastCommitHash: summary.lastCommitHash
+                )
+            )
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 public import Foundation
 public import GRDB
 public import Logging
+internal import Dispatch
 internal import SwiftProtobuf
 internal import Synchronization
 public import Wire
@@ -35,6 +36,8 @@ public final class PeerLedger: Sendable {
     let configuration: LedgerConfiguration
     let logger: Logger
     private let commitState = Mutex(CommitState())
+    /// The thread the blocking part of pipelined commits (SQLite, block files, fsync) runs on.
+    let commitQueue: DispatchQueue
 
     /// Opens (creating when absent) the ledger stored in `directory`, replaying any block the files hold above
     /// the state savepoint.
@@ -46,6 +49,7 @@ public final class PeerLedger: Sendable {
     ) throws(LedgerError) {
         self.ledgerID = id
         self.configuration = configuration
+        self.commitQueue = DispatchQueue(label: "ledger.commit.\(id)")
         var logger = logger
         logger[metadataKey: "channel"] = "\(id)"
         self.logger = logger
@@ -175,24 +179,10 @@ public final class PeerLedger: Sendable {
         privateData: [TxPrivateData] = [],
         missingPrivateData: [MissingPrivateData] = []
     ) async throws(LedgerError) -> CommittedBlock {
-        try self.blockStore.checkAppendable(block)
-        let codes: [Protos_TxValidationCode]
-        do {
-            codes = try await validator.validate(block, context: LedgerValidationContext(ledger: self))
-        } catch let error as LedgerError {
-            throw error
-        } catch {
-            throw LedgerError(
-                code: .validatorFailure,
-                message: "the validator failed for block \(block.header.number); nothing was committed",
-                cause: error
-            )
-        }
-        return try self.commit(
-            block,
-            validationCodes: codes,
-            privateData: privateData,
-            missingPrivateData: missingPrivateData
+        try await self.commit(
+            BlockCommitRequest(block: block, privateData: privateData, missingPrivateData: missingPrivateData),
+            prepared: nil,
+            validator: validator
         )
     }
 

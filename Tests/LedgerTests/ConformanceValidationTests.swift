@@ -43,6 +43,53 @@ struct ConformanceValidationTests {
         }
     }
 
+    /// The same chain through the commit pipeline (validation of block N+1 overlapping the commit of block N):
+    /// the same filters and commit hashes, including the block after the config update of block 23, which must
+    /// be prepared again under the new channel config.
+    @Test("the commit pipeline commits the same filters and commit hashes")
+    func pipelinedValidation() async throws {
+        try await TemporaryDirectory.with("conformance-pipeline") { directory in
+            let genesis = try Conformance.block(0)
+            let bundles = BundleSource(try ChannelBundle(configBlock: genesis, mspBuilder: MSPBuilders.x509), callbacks: [])
+            let validator = ChannelTransactionValidator(bundles: bundles)
+            let manager = try LedgerManager(rootDirectory: directory.url, configuration: LedgerFixtures.configuration())
+            let ledger = try manager.createLedger(genesisBlock: genesis)
+            let blocks = try Conformance.blockNumbers().filter { $0 > 0 }.map { try Conformance.block($0) }
+            var committedNumbers: [UInt64] = []
+            try await ledger.commit(BlockRequests(blocks: blocks), validator: validator) { committed in
+                committedNumbers.append(committed.number)
+            }
+            #expect(committedNumbers == blocks.map(\.header.number))
+            #expect(bundles.bundle.sequence == 1, "the config update of block 23 was applied")
+            for peer in Conformance.committingPeers {
+                for number in try Conformance.blockNumbers() {
+                    let stored = try #require(try ledger.block(number: number))
+                    let reference = try Conformance.block(number, in: peer)
+                    #expect(stored.metadata.metadata[2] == reference.metadata.metadata[2], "\(peer) block \(number) filter")
+                    #expect(stored.metadata.metadata[4] == reference.metadata.metadata[4], "\(peer) block \(number) commit hash")
+                }
+            }
+        }
+    }
+
+    /// A request that fails to arrive stops the pipeline after the blocks before it have committed.
+    @Test func pipelineStopsAtAFailingRequest() async throws {
+        try await TemporaryDirectory.with("conformance-pipeline-failure") { directory in
+            let genesis = try Conformance.block(0)
+            let bundles = BundleSource(try ChannelBundle(configBlock: genesis, mspBuilder: MSPBuilders.x509), callbacks: [])
+            let manager = try LedgerManager(rootDirectory: directory.url, configuration: LedgerFixtures.configuration())
+            let ledger = try manager.createLedger(genesisBlock: genesis)
+            let blocks = try (1...8).map { try Conformance.block($0) }
+            await #expect(throws: BlockRequests.Interrupted.self) {
+                try await ledger.commit(
+                    BlockRequests(blocks: blocks, failAt: 5),
+                    validator: ChannelTransactionValidator(bundles: bundles)
+                ) { _ in }
+            }
+            #expect(ledger.height == 6, "blocks 1…5 committed, block 6 never arrived")
+        }
+    }
+
     /// Fabric's code names, as expected.json writes them.
     static func name(_ code: Protos_TxValidationCode) -> String {
         switch code {
@@ -57,4 +104,28 @@ struct ConformanceValidationTests {
         default: "\(code)"
         }
     }
+}
+
+/// Blocks as commit requests for the pipeline; with `failAt`, reading the request after that index throws.
+struct BlockRequests: AsyncSequence, Sendable {
+    typealias Element = BlockCommitRequest
+
+    struct Interrupted: Error {}
+
+    let blocks: [Common_Block]
+    var failAt: Int?
+
+    struct Iterator: AsyncIteratorProtocol {
+        let requests: BlockRequests
+        var index = 0
+
+        mutating func next() async throws -> BlockCommitRequest? {
+            guard self.index < self.requests.blocks.count else { return nil }
+            if let failAt = self.requests.failAt, self.index == failAt { throw Interrupted() }
+            defer { self.index += 1 }
+            return BlockCommitRequest(block: self.requests.blocks[self.index])
+        }
+    }
+
+    func makeAsyncIterator() -> Iterator { Iterator(requests: self) }
 }

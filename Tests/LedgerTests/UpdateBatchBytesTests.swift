@@ -26,6 +26,24 @@ struct UpdateBatchBytesTests {
         )
     }
 
+    /// The memcmp order used to sort written keys is the byte-wise order, including prefixes, empty keys and
+    /// bytes above 0x7f.
+    @Test func bytewiseOrderMatchesLexicographicOrder() {
+        var generator = SystemRandomNumberGenerator()
+        let samples: [Data] =
+            [Data(), Data([0]), Data([0, 0]), Data([0x7f]), Data([0x80]), Data([0xff]), Data([0xff, 0])]
+            + (0..<200).map { _ in
+                Data((0..<Int.random(in: 0...4, using: &generator)).map { _ in
+                    UInt8.random(in: [0, 1, 0x7f, 0x80, 0xfe, 0xff].randomElement(using: &generator)!...0xff, using: &generator)
+                })
+            }
+        for left in samples {
+            for right in samples {
+                #expect(left.bytewisePrecedes(right) == left.lexicographicallyPrecedes(right))
+            }
+        }
+    }
+
     @Test func onlyPublicWrites() throws {
         var batch = UpdateBatch()
         batch.publicWrites["ns2"] = [Data("b".utf8): Self.write("vb", 5, 1), Data("a".utf8): Self.write(nil, 5, 2)]

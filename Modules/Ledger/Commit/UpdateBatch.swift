@@ -64,10 +64,10 @@ package struct UpdateBatch: Sendable {
     package func publicRange(_ namespace: String, start: Data, end: Data) -> [(key: Data, write: PendingWrite)] {
         guard let writes = self.publicWrites[namespace] else { return [] }
         return writes.filter { key, _ in
-            !key.lexicographicallyPrecedes(start) && (end.isEmpty || key.lexicographicallyPrecedes(end))
+            !key.bytewisePrecedes(start) && (end.isEmpty || key.bytewisePrecedes(end))
         }
         .map { (key: $0.key, write: $0.value) }
-        .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        .sorted { $0.key.bytewisePrecedes($1.key) }
     }
 
     /// The bytes Fabric hashes into the commit hash: `txmgr.Updates` over the public and hashed writes, sorted,
@@ -81,7 +81,7 @@ package struct UpdateBatch: Sendable {
         for namespace in namespaces {
             var namespacePending = true
             for (key, write) in (self.publicWrites[namespace] ?? [:]).sorted(by: {
-                $0.key.lexicographicallyPrecedes($1.key)
+                $0.key.bytewisePrecedes($1.key)
             }) {
                 var entry = Self.entry(key: key, write: write)
                 if namespacePending {
@@ -94,7 +94,7 @@ package struct UpdateBatch: Sendable {
                 .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             for (collection, writes) in collections {
                 var collectionPending = true
-                for (keyHash, write) in writes.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+                for (keyHash, write) in writes.sorted(by: { $0.key.bytewisePrecedes($1.key) }) {
                     var entry = Self.entry(key: keyHash, write: write)
                     if namespacePending {
                         entry.namespace = namespace

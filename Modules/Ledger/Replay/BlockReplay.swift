@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 internal import SwiftProtobuf
+internal import Synchronization
 public import Wire
 
 /// Commits a folder of orderer-delivered blocks (`N.block`) into a ledger: the engine of `bench replay`.
@@ -19,6 +20,9 @@ public struct BlockReplay: Sendable {
         public var filter: Data
         /// The 32-byte commit hash, or nil (block 0).
         public var commitHash: Data?
+        /// From reading the block file to the commit returning (zero for the genesis block, committed when the
+        /// ledger is created).
+        public var latency: Duration = .zero
 
         /// The JSON line `bench replay` prints.
         public var jsonLine: String {
@@ -65,6 +69,8 @@ public struct BlockReplay: Sendable {
     public var configuration: LedgerConfiguration
     /// Where logs go.
     public var logger: Logger
+    /// Whether validation of block N+1 overlaps the commit of block N (the ledger's commit pipeline).
+    public var pipelined = true
 
     /// Creates a replay validating with Fabric's rules under the ledger's channel config (real MSPs).
     public init(
@@ -139,7 +145,7 @@ public struct BlockReplay: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         var summary = Summary(committedBlocks: 0, transactions: 0, validTransactions: 0, height: 0, seconds: 0)
-        func record(_ committed: CommittedBlock) throws {
+        func record(_ committed: CommittedBlock, latency: Duration = .zero) throws {
             let codes = committed.validationCodes
             summary.committedBlocks += 1
             summary.transactions += codes.count
@@ -149,7 +155,8 @@ public struct BlockReplay: Sendable {
                     number: committed.number,
                     transactionCount: codes.count,
                     filter: PeerLedger.filter(of: committed.block),
-                    commitHash: committed.commitHash
+                    commitHash: committed.commitHash,
+                    latency: latency
                 )
             )
         }
@@ -170,11 +177,19 @@ public struct BlockReplay: Sendable {
             }
         }
         let validator = try self.makeValidator(ledger)
-        for number in try Self.blockNumbers(in: self.blocksDirectory) where number >= ledger.height {
-            let url = self.blocksDirectory.appendingPathComponent("\(number).block")
-            let block = try Common_Block(serializedBytes: try Data(contentsOf: url))
-            let committed = try await ledger.commit(block, validator: validator)
-            try record(committed)
+        let files = BlockFileFeed(
+            directory: self.blocksDirectory,
+            numbers: try Self.blockNumbers(in: self.blocksDirectory).filter { $0 >= ledger.height }
+        )
+        if self.pipelined {
+            try await ledger.commit(files, validator: validator) { committed in
+                try record(committed, latency: clock.now - files.loadedAt(committed.number))
+            }
+        } else {
+            for try await request in files {
+                let committed = try await ledger.commit(request.block, validator: validator)
+                try record(committed, latency: clock.now - files.loadedAt(committed.number))
+            }
         }
         summary.height = ledger.height
         summary.lastCommitHash = ledger.lastCommitHash
@@ -182,4 +197,42 @@ public struct BlockReplay: Sendable {
         summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return summary
     }
+}
+
+/// The `N.block` files of a folder as an asynchronous sequence of commit requests, read one at a time when the
+/// ledger asks for the next block; remembers when each was read.
+final class BlockFileFeed: AsyncSequence, Sendable {
+    typealias Element = BlockCommitRequest
+
+    let directory: URL
+    let numbers: [UInt64]
+    private let loaded = Mutex<[UInt64: ContinuousClock.Instant]>([:])
+
+    init(directory: URL, numbers: [UInt64]) {
+        self.directory = directory
+        self.numbers = numbers
+    }
+
+    /// When block `number` was read (and forgets it).
+    func loadedAt(_ number: UInt64) -> ContinuousClock.Instant {
+        self.loaded.withLock { $0.removeValue(forKey: number) } ?? ContinuousClock().now
+    }
+
+    struct Iterator: AsyncIteratorProtocol {
+        let feed: BlockFileFeed
+        var index = 0
+
+        mutating func next() async throws -> BlockCommitRequest? {
+            guard self.index < self.feed.numbers.count else { return nil }
+            let number = self.feed.numbers[self.index]
+            self.index += 1
+            let start = ContinuousClock().now
+            let url = self.feed.directory.appendingPathComponent("\(number).block")
+            let block = try Common_Block(serializedBytes: try Data(contentsOf: url))
+            self.feed.loaded.withLock { $0[number] = start }
+            return BlockCommitRequest(block: block)
+        }
+    }
+
+    func makeAsyncIterator() -> Iterator { Iterator(feed: self) }
 }

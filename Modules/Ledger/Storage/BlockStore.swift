@@ -444,13 +444,16 @@ public final class BlockStore: Sendable {
     /// Whether a transaction with `txID` has been committed (with any code).
     public func txIDExists(_ txID: String) throws(LedgerError) -> Bool {
         try LedgerError.wrapping("cannot read the tx index") {
-            try self.database.read { db in
-                try Bool.fetchOne(
-                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM tx_index WHERE txid = ?)"),
-                    arguments: [txID]
-                ) ?? false
-            }
+            try self.database.read { db in try Self.txIDExists(txID, db: db) }
         }
+    }
+
+    /// Whether `txID` is in the tx index, read inside the caller's transaction.
+    static func txIDExists(_ txID: String, db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM tx_index WHERE txid = ?)"),
+            arguments: [txID]
+        ) ?? false
     }
 
     /// The envelope of the first committed transaction with `txID`, or nil.

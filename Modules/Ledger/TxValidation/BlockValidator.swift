@@ -1,6 +1,7 @@
 public import ChannelConfig
 public import Foundation
 import SwiftProtobuf
+import MSP
 public import Logging
 public import Wire
 
@@ -28,7 +29,7 @@ public struct BlockValidator: Sendable {
     }
 
     /// Validates `block` of `bundle.channelID` against the committed state `state` (the ledger's view as of the
-    /// previous block).
+    /// previous block): ``prepare(_:bundle:)`` then ``finish(_:state:applyConfig:)``.
     ///
     /// - Parameter applyConfig: validates and installs a CONFIG transaction's envelope (the channel's
     ///   `BundleSource` update); an error halts the block.
@@ -41,33 +42,76 @@ public struct BlockValidator: Sendable {
         state: any ValidationContext,
         applyConfig: (Common_ConfigEnvelope) throws -> Void
     ) async throws(LedgerError) -> [Protos_TxValidationCode] {
+        let prepared = await self.prepare(block, bundle: bundle)
+        return try self.finish(prepared, state: state, applyConfig: applyConfig)
+    }
+
+    /// The half of validation that depends only on the block and the channel config, in parallel across
+    /// transactions: decoding, the message-level checks with the creator signature, the tx id, the chaincode
+    /// action and read-write set, and the endorsement signatures (deserialised, de-duplicated, verified).
+    ///
+    /// It reads no ledger state, so it may run for block N+1 while block N commits; the result is only valid
+    /// for `bundle`: if a CONFIG transaction changes the channel config before the block is finished, prepare
+    /// it again (``PreparedBlock/bundle``).
+    public func prepare(_ block: Common_Block, bundle: ChannelBundle) async -> PreparedBlock {
         let transactions = block.data.data
-        let run = BlockValidationRun(
-            bundle: bundle,
-            state: state,
-            definitions: ChaincodeDefinitions(state: state, bundle: bundle),
-            policies: EndorsementPolicies(bundle: bundle)
+        var prepared = [PreparedTransaction](
+            repeating: .final(.code(TxFailure(.notValidated, ""))),
+            count: transactions.count
         )
-        var outcomes = [TxOutcome](repeating: .code(TxFailure(.notValidated, "")), count: transactions.count)
         let chunk = max(1, (transactions.count + self.parallelism * 4 - 1) / (self.parallelism * 4))
-        await withTaskGroup(of: [(Int, TxOutcome)].self) { group in
+        await withTaskGroup(of: [(Int, PreparedTransaction)].self) { group in
             var start = 0
             while start < transactions.count {
                 let range = start..<min(start + chunk, transactions.count)
                 group.addTask {
-                    range.map { index in (index, run.outcome(of: transactions[index], index: index)) }
+                    range.map { index in (index, PreparedTransaction.prepare(transactions[index], bundle: bundle)) }
                 }
                 start = range.upperBound
             }
             for await results in group {
-                for (index, outcome) in results { outcomes[index] = outcome }
+                for (index, transaction) in results { prepared[index] = transaction }
             }
         }
-        return try self.finish(block, outcomes, applyConfig: applyConfig)
+        return PreparedBlock(block: block, bundle: bundle, transactions: prepared)
+    }
+
+    /// The half of validation that reads committed state, on one snapshot of it: duplicate tx ids in the ledger,
+    /// chaincode definitions from `_lifecycle` (read once per block), key-level validation parameters and the
+    /// endorsement policies over the endorsers `prepare` verified; then the sequential pass in block order
+    /// (intra-block key-level dependencies, CONFIG transactions, duplicate tx ids within the block).
+    ///
+    /// The caller must pass a block prepared under the channel config current now (see ``PreparedBlock``).
+    public func finish(
+        _ prepared: PreparedBlock,
+        state: any ValidationContext,
+        applyConfig: (Common_ConfigEnvelope) throws -> Void
+    ) throws(LedgerError) -> [Protos_TxValidationCode] {
+        let outcomes: [TxOutcome]
+        do {
+            outcomes = try state.withSnapshot { snapshot in
+                let run = BlockValidationRun(
+                    bundle: prepared.bundle,
+                    state: snapshot,
+                    definitions: ChaincodeDefinitions(state: snapshot, bundle: prepared.bundle),
+                    policies: EndorsementPolicies(bundle: prepared.bundle)
+                )
+                return prepared.transactions.map { run.outcome(of: $0) }
+            }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(
+                .stateReadFailed,
+                "block \(prepared.number): cannot read a snapshot of committed state",
+                cause: error
+            )
+        }
+        return try self.settle(prepared.block, outcomes, applyConfig: applyConfig)
     }
 
     /// The sequential pass: halts (lowest index first), key-level dependencies, config, duplicate tx ids.
-    private func finish(
+    private func settle(
         _ block: Common_Block,
         _ outcomes: [TxOutcome],
         applyConfig: (Common_ConfigEnvelope) throws -> Void
@@ -169,74 +213,95 @@ enum TxOutcome: Sendable {
     case endorser(txID: String, runs: [NamespaceRun], metadataWrites: Set<WrittenKey>)
 }
 
-/// Everything the parallel phase shares for one block.
-struct BlockValidationRun: Sendable {
-    let bundle: ChannelBundle
-    let state: any ValidationContext
-    let definitions: ChaincodeDefinitions
-    let policies: EndorsementPolicies
+/// A transaction after the state-independent half of validation.
+enum PreparedTransaction: Sendable {
+    /// The outcome is settled without state: a message-level failure (creator signature included), a halt, or
+    /// a CONFIG transaction to apply in block order.
+    case final(TxOutcome)
+    /// An endorser transaction with a well-formed header: the duplicate check comes next, then `content`'s
+    /// failure (a malformed action or read-write set) or the state-dependent checks.
+    case endorser(txID: String, content: Result<EndorserContent, TxFailure>)
 
-    func outcome(of bytes: Data, index: Int) -> TxOutcome {
+    /// Runs the state-independent checks on the envelope `bytes` under `bundle`.
+    static func prepare(_ bytes: Data, bundle: ChannelBundle) -> PreparedTransaction {
         guard let envelope = try? Common_Envelope(serializedBytes: bytes) else {
-            return .code(TxFailure(.invalidOtherReason, "envelope does not decode"))
+            return .final(.code(TxFailure(.invalidOtherReason, "envelope does not decode")))
         }
         let checked: CheckedTransaction
-        switch TransactionChecks.check(envelope, channelID: self.bundle.channelID, msps: self.bundle.mspManager) {
-        case .failure(let failure): return .code(failure)
+        switch TransactionChecks.check(envelope, channelID: bundle.channelID, msps: bundle.mspManager) {
+        case .failure(let failure): return .final(.code(failure))
         case .success(let value): checked = value
         }
         switch checked.headerType {
         case .endorserTransaction:
-            return self.endorserOutcome(checked)
+            return .endorser(
+                txID: checked.channelHeader.txID,
+                content: EndorserContent.extract(checked, msps: bundle.mspManager)
+            )
         case .config:
             guard let configEnvelope = try? Common_ConfigEnvelope(serializedBytes: checked.payload.data) else {
-                return .halt(
-                    LedgerError(.validationHalted, "error unmarshalling config which passed initial validity checks")
+                return .final(
+                    .halt(
+                        LedgerError(
+                            .validationHalted,
+                            "error unmarshalling config which passed initial validity checks"
+                        )
+                    )
                 )
             }
-            return .config(configEnvelope)
+            return .final(.config(configEnvelope))
         default:
-            return .code(TxFailure(.unknownTxType, "unknown transaction type \(checked.channelHeader.type)"))
+            return .final(.code(TxFailure(.unknownTxType, "unknown transaction type \(checked.channelHeader.type)")))
         }
     }
+}
 
-    private func endorserOutcome(_ checked: CheckedTransaction) -> TxOutcome {
-        let txID = checked.channelHeader.txID
-        do {
-            if try self.state.txIDExists(txID) {
-                return .code(TxFailure(.duplicateTxid, "tx id \(txID) is already in the ledger"))
-            }
-        } catch {
-            return .halt(LedgerError(.stateReadFailed, "could not check tx id \(txID) in the ledger", cause: error))
-        }
+/// What an endorser transaction's validation needs from its envelope, extracted once.
+struct EndorserContent: Sendable {
+    /// The decoded read-write set.
+    var readWriteSet: ReadWriteSet
+    /// The chaincode invoked, then every other namespace the transaction writes, in order.
+    var namespaces: [String]
+    /// The keys whose metadata the transaction writes.
+    var metadataWrites: Set<WrittenKey>
+    /// The endorsers whose signatures verified (deserialised and de-duplicated as Fabric does).
+    var endorsers: [any Identity]
+
+    /// The chaincode checks of Fabric's validator that need no state, in its order; the failure it would give.
+    static func extract(_ checked: CheckedTransaction, msps: MSPManager) -> Result<EndorserContent, TxFailure> {
         guard let headerExtension = try? checked.channelHeader.unpackChaincodeHeaderExtension() else {
-            return .code(TxFailure(.badHeaderExtension, "chaincode header extension does not decode"))
+            return .failure(TxFailure(.badHeaderExtension, "chaincode header extension does not decode"))
         }
         let actionPayload: Protos_ChaincodeActionPayload
         let chaincodeAction: Protos_ChaincodeAction
         do {
-            let transaction = try checked.payload.unpackTransaction()
-            actionPayload = try transaction.actions[0].unpackChaincodeActionPayload()
-            chaincodeAction = try actionPayload.unpackProposalResponsePayload().unpackChaincodeAction()
+            if let decoded = checked.endorserAction {
+                actionPayload = decoded.actionPayload
+                chaincodeAction = try decoded.responsePayload.unpackChaincodeAction()
+            } else {
+                let transaction = try checked.payload.unpackTransaction()
+                actionPayload = try transaction.actions[0].unpackChaincodeActionPayload()
+                chaincodeAction = try actionPayload.unpackProposalResponsePayload().unpackChaincodeAction()
+            }
         } catch {
-            return .code(TxFailure(.badResponsePayload, "could not extract the chaincode action: \(error.message)"))
+            return .failure(TxFailure(.badResponsePayload, "could not extract the chaincode action: \(error.message)"))
         }
         let readWriteSet: ReadWriteSet
         do {
             readWriteSet = try ReadWriteSet(try chaincodeAction.unpackReadWriteSet())
         } catch {
-            return .code(TxFailure(.badRwset, "read-write set does not decode: \(error.message)"))
+            return .failure(TxFailure(.badRwset, "read-write set does not decode: \(error.message)"))
         }
         guard headerExtension.hasChaincodeID else {
-            return .code(TxFailure(.invalidOtherReason, "nil ChaincodeId in header extension"))
+            return .failure(TxFailure(.invalidOtherReason, "nil ChaincodeId in header extension"))
         }
         guard chaincodeAction.hasChaincodeID else {
-            return .code(TxFailure(.invalidOtherReason, "nil ChaincodeId in ChaincodeAction"))
+            return .failure(TxFailure(.invalidOtherReason, "nil ChaincodeId in ChaincodeAction"))
         }
         let chaincode = headerExtension.chaincodeID.name
-        guard !chaincode.isEmpty else { return .code(TxFailure(.invalidChaincode, "invalid chaincode ID")) }
+        guard !chaincode.isEmpty else { return .failure(TxFailure(.invalidChaincode, "invalid chaincode ID")) }
         guard chaincode == chaincodeAction.chaincodeID.name else {
-            return .code(
+            return .failure(
                 TxFailure(
                     .invalidChaincode,
                     "inconsistent ccid info (\(chaincode)/\(chaincodeAction.chaincodeID.name))"
@@ -244,14 +309,14 @@ struct BlockValidationRun: Sendable {
             )
         }
         guard !chaincodeAction.chaincodeID.version.isEmpty else {
-            return .code(TxFailure(.invalidChaincode, "invalid chaincode version"))
+            return .failure(TxFailure(.invalidChaincode, "invalid chaincode version"))
         }
         if !chaincodeAction.events.isEmpty {
             guard let event = try? Protos_ChaincodeEvent(serializedBytes: chaincodeAction.events) else {
-                return .code(TxFailure(.invalidOtherReason, "invalid chaincode event"))
+                return .failure(TxFailure(.invalidOtherReason, "invalid chaincode event"))
             }
             guard event.chaincodeID == chaincode else {
-                return .code(
+                return .failure(
                     TxFailure(
                         .invalidOtherReason,
                         "chaincode event chaincode id does not match chaincode action chaincode id"
@@ -264,26 +329,78 @@ struct BlockValidationRun: Sendable {
         var metadataWrites = Set<WrittenKey>()
         for ns in readWriteSet.namespaces {
             guard seen.insert(ns.name).inserted else {
-                return .code(TxFailure(.illegalWriteset, "duplicate namespace '\(ns.name)' in txRWSet"))
+                return .failure(TxFailure(.illegalWriteset, "duplicate namespace '\(ns.name)' in txRWSet"))
             }
             let writes =
                 !ns.kvRWSet.writes.isEmpty || !ns.kvRWSet.metadataWrites.isEmpty
-                || ns.collections.contains { !$0.hashedRWSet.hashedWrites.isEmpty || !$0.hashedRWSet.metadataWrites.isEmpty }
+                || ns.collections.contains {
+                    !$0.hashedRWSet.hashedWrites.isEmpty || !$0.hashedRWSet.metadataWrites.isEmpty
+                }
             if writes, !namespaces.contains(ns.name) { namespaces.append(ns.name) }
             for write in ns.kvRWSet.metadataWrites {
                 metadataWrites.insert(WrittenKey(namespace: ns.name, collection: "", key: Data(write.key.utf8)))
             }
             for collection in ns.collections {
                 for write in collection.hashedRWSet.metadataWrites {
-                    metadataWrites.insert(WrittenKey(namespace: ns.name, collection: collection.name, key: write.keyHash))
+                    metadataWrites.insert(
+                        WrittenKey(namespace: ns.name, collection: collection.name, key: write.keyHash)
+                    )
                 }
             }
         }
+        // The endorsement signatures: verified here (the expensive part) so that only policy evaluation over
+        // the verified identities is left for the state-dependent half.
+        let responseBytes = actionPayload.action.proposalResponsePayload
+        let signedData = actionPayload.action.endorsements.map { endorsement in
+            SignedData(
+                data: responseBytes + endorsement.endorser,
+                identity: endorsement.endorser,
+                signature: endorsement.signature
+            )
+        }
+        return .success(
+            EndorserContent(
+                readWriteSet: readWriteSet,
+                namespaces: namespaces,
+                metadataWrites: metadataWrites,
+                endorsers: validIdentities(signedData, deserializer: msps)
+            )
+        )
+    }
+}
 
+/// Everything the state-dependent half shares for one block: one snapshot of committed state, the chaincode
+/// definitions read from it (cached for the block) and the compiled endorsement policies.
+struct BlockValidationRun {
+    let bundle: ChannelBundle
+    let state: any ValidationSnapshot
+    let definitions: ChaincodeDefinitions
+    let policies: EndorsementPolicies
+
+    func outcome(of prepared: PreparedTransaction) -> TxOutcome {
+        switch prepared {
+        case .final(let outcome):
+            return outcome
+        case .endorser(let txID, let content):
+            do {
+                if try self.state.txIDExists(txID) {
+                    return .code(TxFailure(.duplicateTxid, "tx id \(txID) is already in the ledger"))
+                }
+            } catch {
+                return .halt(LedgerError(.stateReadFailed, "could not check tx id \(txID) in the ledger", cause: error))
+            }
+            switch content {
+            case .failure(let failure): return .code(failure)
+            case .success(let content): return self.endorserOutcome(txID: txID, content)
+            }
+        }
+    }
+
+    private func endorserOutcome(txID: String, _ content: EndorserContent) -> TxOutcome {
         // Validation info of every written namespace first: one undefined namespace makes the tx
         // INVALID_CHAINCODE whatever its endorsements.
         var infos: [(namespace: String, plugin: String, parameter: Data)] = []
-        for namespace in namespaces {
+        for namespace in content.namespaces {
             do {
                 switch try self.definitions.validationInfo(namespace) {
                 case .invalid(let reason): return .code(TxFailure(.invalidChaincode, reason))
@@ -293,12 +410,6 @@ struct BlockValidationRun: Sendable {
                 return .halt(error)
             }
         }
-
-        let responseBytes = actionPayload.action.proposalResponsePayload
-        let signedData = actionPayload.action.endorsements.map { endorsement in
-            SignedData(data: responseBytes + endorsement.endorser, identity: endorsement.endorser, signature: endorsement.signature)
-        }
-        let endorsers = validIdentities(signedData, deserializer: self.bundle.mspManager)
         let validator = NamespaceValidator(state: self.state, definitions: self.definitions, policies: self.policies)
         var runs: [NamespaceRun] = []
         for info in infos {
@@ -312,13 +423,13 @@ struct BlockValidationRun: Sendable {
             }
             let run = validator.run(
                 namespace: info.namespace,
-                readWriteSet: readWriteSet,
-                endorsers: endorsers,
+                readWriteSet: content.readWriteSet,
+                endorsers: content.endorsers,
                 chaincodePolicy: info.parameter
             )
             runs.append(run)
             if run.failure != nil || run.halt != nil { break }
         }
-        return .endorser(txID: txID, runs: runs, metadataWrites: metadataWrites)
+        return .endorser(txID: txID, runs: runs, metadataWrites: content.metadataWrites)
     }
 }

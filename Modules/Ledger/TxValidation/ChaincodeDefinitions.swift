@@ -32,13 +32,42 @@ enum CollectionPolicy: Sendable {
 /// Reads chaincode definitions from committed state the way Fabric's validator does: `_lifecycle` first, then
 /// the legacy `lscc` namespace. Unexpected data (unparseable metadata or fields) is a halting error, because
 /// Fabric's peer stops processing the chain rather than guess.
-struct ChaincodeDefinitions {
+///
+/// One instance serves one block on one snapshot of state, where definitions cannot change: every answer
+/// (a definition, validation info, a collection policy, or the error) is kept and replayed, so a block of
+/// transactions on one chaincode reads and decodes its definition once. Not thread-safe: the state-dependent
+/// half of validation runs on one thread.
+final class ChaincodeDefinitions {
     static let lifecycleNamespace = "_lifecycle"
     static let implicitCollectionPrefix = "_implicit_org_"
     static let lifecycleEndorsementReference = "/Channel/Application/LifecycleEndorsement"
 
-    let state: any ValidationContext
+    let state: any ValidationSnapshot
     let bundle: ChannelBundle
+    private var definitions: [String: Result<ChaincodeDefinition?, LedgerError>] = [:]
+    private var validationInfos: [String: Result<ValidationInfo, LedgerError>] = [:]
+    private var collectionPolicies: [String: Result<CollectionPolicy, LedgerError>] = [:]
+
+    init(state: any ValidationSnapshot, bundle: ChannelBundle) {
+        self.state = state
+        self.bundle = bundle
+    }
+
+    private static func cached<Value>(
+        _ cache: inout [String: Result<Value, LedgerError>],
+        _ key: String,
+        _ compute: () throws(LedgerError) -> Value
+    ) throws(LedgerError) -> Value {
+        if let hit = cache[key] { return try hit.get() }
+        let result: Result<Value, LedgerError>
+        do {
+            result = .success(try compute())
+        } catch {
+            result = .failure(error)
+        }
+        cache[key] = result
+        return try result.get()
+    }
 
     private func read(_ namespace: String, _ key: String) throws(LedgerError) -> Data? {
         do {
@@ -54,6 +83,10 @@ struct ChaincodeDefinitions {
 
     /// The definition of `name`, or nil if `_lifecycle` does not define it.
     func definition(_ name: String) throws(LedgerError) -> ChaincodeDefinition? {
+        try Self.cached(&self.definitions, name) { () throws(LedgerError) in try self.readDefinition(name) }
+    }
+
+    private func readDefinition(_ name: String) throws(LedgerError) -> ChaincodeDefinition? {
         if name == Self.lifecycleNamespace {
             return ChaincodeDefinition(
                 sequence: 0,
@@ -114,6 +147,10 @@ struct ChaincodeDefinitions {
 
     /// The validation info of namespace `name` (ValidationInfoRetrieveShim: `_lifecycle`, then `lscc`).
     func validationInfo(_ name: String) throws(LedgerError) -> ValidationInfo {
+        try Self.cached(&self.validationInfos, name) { () throws(LedgerError) in try self.readValidationInfo(name) }
+    }
+
+    private func readValidationInfo(_ name: String) throws(LedgerError) -> ValidationInfo {
         if name == Self.lifecycleNamespace {
             return .info(plugin: "vscc", parameter: try self.lifecycleEndorsementPolicy())
         }
@@ -191,6 +228,12 @@ struct ChaincodeDefinitions {
 
     /// The endorsement policy for writes to `collection` of chaincode `chaincode`.
     func collectionPolicy(chaincode: String, collection: String) throws(LedgerError) -> CollectionPolicy {
+        try Self.cached(&self.collectionPolicies, chaincode + "\u{0}" + collection) { () throws(LedgerError) in
+            try self.readCollectionPolicy(chaincode: chaincode, collection: collection)
+        }
+    }
+
+    private func readCollectionPolicy(chaincode: String, collection: String) throws(LedgerError) -> CollectionPolicy {
         guard let definition = try self.definition(chaincode) else { return .chaincodePolicy }
         if collection.hasPrefix(Self.implicitCollectionPrefix) {
             let mspID = String(collection.dropFirst(Self.implicitCollectionPrefix.count))

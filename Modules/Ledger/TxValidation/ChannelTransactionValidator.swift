@@ -24,8 +24,24 @@ public struct ChannelTransactionValidator: TransactionValidator {
     }
 
     public func validate(_ block: Common_Block, context: any ValidationContext) async throws -> [Protos_TxValidationCode] {
+        try await self.validate(await self.validator.prepare(block, bundle: self.bundles.bundle), context: context)
+    }
+
+    /// Prepares `block` under the channel config current now.
+    public func prepare(_ block: Common_Block) async -> PreparedBlock? {
+        await self.validator.prepare(block, bundle: self.bundles.bundle)
+    }
+
+    /// Finishes `prepared`, preparing it again first when the channel config changed since (a CONFIG
+    /// transaction committed in between), so the codes are those of validating the block from scratch.
+    public func validate(
+        _ prepared: PreparedBlock,
+        context: any ValidationContext
+    ) async throws -> [Protos_TxValidationCode] {
         let bundle = self.bundles.bundle
-        return try await self.validator.validate(block, bundle: bundle, state: context) { envelope in
+        let current =
+            prepared.isPrepared(under: bundle) ? prepared : await self.validator.prepare(prepared.block, bundle: bundle)
+        return try self.validator.finish(current, state: context) { envelope in
             let next = try bundle.applying(envelope, mspBuilder: self.mspBuilder)
             try next.checkPeerSupport()
             self.bundles.update(next)

@@ -28,7 +28,7 @@ struct NamespaceRun: Sendable {
 
 /// Fabric's built-in v2.0 validation plugin with state-based (key-level) endorsement, for one namespace.
 struct NamespaceValidator {
-    let state: any ValidationContext
+    let state: any ValidationSnapshot
     let definitions: ChaincodeDefinitions
     let policies: EndorsementPolicies
 

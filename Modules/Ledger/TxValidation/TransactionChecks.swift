@@ -10,6 +10,15 @@ struct CheckedTransaction: Sendable {
     var channelHeader: Common_ChannelHeader
     var signatureHeader: Common_SignatureHeader
     var headerType: Common_HeaderType
+    /// For an endorser transaction, the action's payload and proposal response payload as the checks decoded
+    /// them, so that later steps do not decode the same bytes again.
+    var endorserAction: EndorserAction?
+}
+
+/// The decoded action of an endorser transaction that passed `validateEndorserTransaction`.
+struct EndorserAction: Sendable {
+    var actionPayload: Protos_ChaincodeActionPayload
+    var responsePayload: Protos_ProposalResponsePayload
 }
 
 /// Fabric's `ValidateTransaction`: the message-level checks every transaction gets before dispatch, each
@@ -69,7 +78,7 @@ enum TransactionChecks {
             return .failure(TxFailure(.badCreatorSignature, "creator check failed: \(error.message)"))
         }
 
-        let checked = CheckedTransaction(
+        var checked = CheckedTransaction(
             payload: payload,
             channelHeader: channelHeader,
             signatureHeader: signatureHeader,
@@ -83,7 +92,10 @@ enum TransactionChecks {
                     TxFailure(.badProposalTxid, "tx id \(channelHeader.txID) does not match computed \(expected)")
                 )
             }
-            if let failure = checkEndorserTransaction(payload) { return .failure(failure) }
+            switch checkEndorserTransaction(payload) {
+            case .failure(let failure): return .failure(failure)
+            case .success(let action): checked.endorserAction = action
+            }
             return .success(checked)
         case .config:
             guard !payload.data.isEmpty else {
@@ -97,8 +109,10 @@ enum TransactionChecks {
 
     /// Fabric's `validateEndorserTransaction`: one action, a well-formed action header, and a proposal hash that
     /// matches what the endorsers signed.
-    private static func checkEndorserTransaction(_ payload: Common_Payload) -> TxFailure? {
-        func invalid(_ message: String) -> TxFailure { TxFailure(.invalidEndorserTransaction, message) }
+    private static func checkEndorserTransaction(_ payload: Common_Payload) -> Result<EndorserAction, TxFailure> {
+        func invalid(_ message: String) -> Result<EndorserAction, TxFailure> {
+            .failure(TxFailure(.invalidEndorserTransaction, message))
+        }
         guard let transaction = try? Protos_Transaction(serializedBytes: payload.data) else {
             return invalid("payload data does not decode as protos.Transaction")
         }
@@ -128,7 +142,7 @@ enum TransactionChecks {
             concatenating: [payload.header.channelHeader, action.header, actionPayload.chaincodeProposalPayload]
         )
         guard hash == responsePayload.proposalHash else { return invalid("proposal hash does not match") }
-        return nil
+        return .success(EndorserAction(actionPayload: actionPayload, responsePayload: responsePayload))
     }
 }
 

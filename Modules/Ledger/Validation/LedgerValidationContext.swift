@@ -1,4 +1,5 @@
 import Foundation
+internal import GRDB
 
 /// The validator's view of a ledger.
 struct LedgerValidationContext: ValidationContext {
@@ -14,5 +15,25 @@ struct LedgerValidationContext: ValidationContext {
 
     func hashedState(namespace: String, collection: String, keyHash: Data) throws -> VersionedValue? {
         try self.ledger.hashedState(namespace: namespace, collection: collection, keyHash: keyHash)
+    }
+
+    /// One SQLite read transaction (a WAL snapshot) for all of `body`'s reads.
+    func withSnapshot<T>(_ body: (any ValidationSnapshot) throws -> T) throws -> T {
+        try self.ledger.database.read { db in try body(DatabaseValidationSnapshot(db: db)) }
+    }
+}
+
+/// Committed state and the tx-id index read through one open read transaction, with cached statements.
+struct DatabaseValidationSnapshot: ValidationSnapshot {
+    let db: Database
+
+    func txIDExists(_ txID: String) throws -> Bool { try BlockStore.txIDExists(txID, db: self.db) }
+
+    func state(namespace: String, key: String) throws -> VersionedValue? {
+        try StateDB.state(self.db, namespace, Data(key.utf8))
+    }
+
+    func hashedState(namespace: String, collection: String, keyHash: Data) throws -> VersionedValue? {
+        try StateDB.hashedState(self.db, namespace, collection, keyHash)
     }
 }

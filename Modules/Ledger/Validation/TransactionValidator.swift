@@ -1,13 +1,27 @@
 import Foundation
 public import Wire
 
-/// What a transaction validator may read from the ledger: committed state (as of the last committed block, no
-/// overlay of the block being validated) and the transaction-id index.
-public protocol ValidationContext: CommittedStateReader, Sendable {
-    /// The number of committed blocks; the block being validated has this number.
-    var height: UInt64 { get }
+/// Committed state and the transaction-id index as one consistent view: what the state-dependent half of
+/// validation reads.
+public protocol ValidationSnapshot: CommittedStateReader {
     /// Whether a transaction with `txID` is already on the chain (for DUPLICATE_TXID).
     func txIDExists(_ txID: String) throws -> Bool
+}
+
+/// What a transaction validator may read from the ledger: committed state (as of the last committed block, no
+/// overlay of the block being validated) and the transaction-id index.
+public protocol ValidationContext: ValidationSnapshot, Sendable {
+    /// The number of committed blocks; the block being validated has this number.
+    var height: UInt64 { get }
+
+    /// Runs `body` on one snapshot of committed state, so that a block's many point reads share one read
+    /// transaction instead of opening one each. The default passes the context itself.
+    func withSnapshot<T>(_ body: (any ValidationSnapshot) throws -> T) throws -> T
+}
+
+extension ValidationContext {
+    /// Runs `body` with the context itself as the snapshot.
+    public func withSnapshot<T>(_ body: (any ValidationSnapshot) throws -> T) throws -> T { try body(self) }
 }
 
 /// The seam between the ledger and transaction validation (signatures, endorsement policies, VSCC, CONFIG
@@ -25,4 +39,25 @@ public protocol ValidationContext: CommittedStateReader, Sendable {
 public protocol TransactionValidator: Sendable {
     /// One code per transaction of `block`, in order.
     func validate(_ block: Common_Block, context: any ValidationContext) async throws -> [Protos_TxValidationCode]
+
+    /// The state-independent half of validating `block` (signatures, decoding), which a commit pipeline runs
+    /// while the previous block commits; nil when the validator has no such half (the default).
+    func prepare(_ block: Common_Block) async -> PreparedBlock?
+
+    /// One code per transaction of a block that ``prepare(_:)`` returned, in order. Must give exactly the codes
+    /// ``validate(_:context:)`` gives for the same block and state. The default validates `prepared.block`.
+    func validate(_ prepared: PreparedBlock, context: any ValidationContext) async throws -> [Protos_TxValidationCode]
+}
+
+extension TransactionValidator {
+    /// No state-independent half: nil.
+    public func prepare(_ block: Common_Block) async -> PreparedBlock? { nil }
+
+    /// Validates the prepared block from scratch.
+    public func validate(
+        _ prepared: PreparedBlock,
+        context: any ValidationContext
+    ) async throws -> [Protos_TxValidationCode] {
+        try await self.validate(prepared.block, context: context)
+    }
 }

@@ -1,0 +1,249 @@
+import ChannelConfig
+public import Foundation
+public import Ledger
+import Logging
+import MSP
+import Wire
+
+/// `bench commit`: generates a workload (untimed), then commits its blocks through the real ledger — Fabric's
+/// validation, MVCC, commit, block files, state and private data, fsync per block as configured — and measures
+/// the commit against the machine's signature ceiling, measured in the same run.
+///
+/// Every committed code is compared with the code the workload intended; a difference is a
+/// ``BenchError/Code/codeMismatch`` error, never a figure.
+public struct CommitBenchmark: Sendable {
+    /// What is happening, for a progress display.
+    public enum Phase: String, Sendable {
+        case generating = "generating"
+        case ceiling = "measuring the signature ceiling"
+        case committing = "committing"
+    }
+
+    /// The workload.
+    public var options: WorkloadOptions
+    /// Where the workload and the ledger go; a new temporary folder (removed afterwards) when nil.
+    public var workDirectory: URL?
+    /// Ledger storage settings (compression, fsync).
+    public var configuration: LedgerConfiguration
+    /// Whether validation of block N+1 overlaps the commit of block N.
+    public var pipelined: Bool
+    /// Seconds spent on each of the two ceiling measurements.
+    public var ceilingSeconds: Double
+
+    /// Creates a benchmark; the defaults store as production does (zlib, fsync per block, SQLite FULL).
+    public init(
+        options: WorkloadOptions,
+        workDirectory: URL? = nil,
+        configuration: LedgerConfiguration = LedgerConfiguration(),
+        pipelined: Bool = true,
+        ceilingSeconds: Double = 1.5
+    ) {
+        self.options = options
+        self.workDirectory = workDirectory
+        self.configuration = configuration
+        self.pipelined = pipelined
+        self.ceilingSeconds = ceilingSeconds
+    }
+
+    /// Runs the benchmark.
+    public func run(
+        progress: @escaping @Sendable (Phase, Int, Int) -> Void = { _, _, _ in }
+    ) async throws(BenchError)
+        -> BenchReport
+    {
+        let temporary = self.workDirectory == nil
+        let root =
+            self.workDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("bench-commit-\(UUID().uuidString)")
+        defer { if temporary { try? FileManager.default.removeItem(at: root) } }
+        let ledgerRoot = root.appendingPathComponent("ledger")
+        if FileManager.default.fileExists(atPath: ledgerRoot.path) {
+            throw BenchError(.badOptions, "\(ledgerRoot.path) exists; give an empty work directory")
+        }
+
+        // Untimed: the workload, on disk.
+        let workload = try await WorkloadGenerator(
+            options: self.options,
+            directory: root.appendingPathComponent("workload")
+        )
+        .generate { done, total in progress(.generating, done, total) }
+        let genesis = try workload.genesisBlock()
+
+        // The ceiling, on a real transaction of the workload, through a channel MSP of its own.
+        progress(.ceiling, 0, 2)
+        let sample = try Self.sampleTransaction(workload)
+        let msps: MSPManager
+        do {
+            msps = try ChannelBundle(configBlock: genesis, mspBuilder: MSPBuilders.x509).mspManager
+        } catch {
+            throw BenchError(.ceiling, "the genesis block does not load as a channel config", cause: error)
+        }
+        var samples = [
+            try SignatureCeiling.measure(
+                envelopeBytes: sample,
+                msps: msps,
+                seconds: self.ceilingSeconds
+            )
+        ]
+        progress(.ceiling, 1, 2)
+
+        // The ledger, with the chaincode definition committed before the timed part.
+        let report: BenchReport
+        do {
+            let manager = try LedgerManager(
+                rootDirectory: ledgerRoot,
+                configuration: self.configuration,
+                logger: Logger(label: "bench.ledger")
+            )
+            defer { manager.close() }
+            let ledger = try manager.createLedger(genesisBlock: genesis)
+            let validator = try ChannelTransactionValidator(ledger: ledger)
+            let definition = try await ledger.commit(try workload.block(1), validator: validator)
+            try Self.check(definition, expected: try workload.expectedCodes(1))
+
+            var measurement = Measurement()
+            let numbers = Array(workload.workloadBlocks)
+            let committer = BlockCommitter(ledger: ledger, validator: validator, pipelined: self.pipelined)
+            try await committer.commit(
+                numbers,
+                load: { number throws(BenchError) in (try workload.block(number), try workload.privateData(number)) },
+                onCommit: { committed, latency throws(BenchError) in
+                    try Self.check(committed, expected: try workload.expectedCodes(committed.number))
+                    measurement.record(committed, latency: latency)
+                    progress(.committing, measurement.blocks, numbers.count)
+                }
+            )
+            var figures = BenchReport.empty(mode: "commit")
+            measurement.finish(into: &figures)
+            figures.bytesOnDisk = DiskUsage.bytes(under: ledgerRoot)
+            report = figures
+        } catch let error as BenchError {
+            throw error
+        } catch {
+            throw BenchError(.commit, "the ledger failed", cause: error)
+        }
+
+        samples.append(
+            try SignatureCeiling.measure(
+                envelopeBytes: sample,
+                msps: msps,
+                seconds: self.ceilingSeconds
+            )
+        )
+        progress(.ceiling, 2, 2)
+        var final = report
+        final.deliveredBytes = workload.deliveredBytes()
+        final.fillCeiling(
+            samples: samples,
+            signaturesPerTransaction: Double(self.options.signaturesPerTransaction)
+        )
+        final.pipelined = self.pipelined
+        final.compressed = self.configuration.blockStore.compress
+        final.synced = self.configuration.blockStore.syncWrites
+        final.workload = [
+            "blocks": "\(self.options.blocks)", "txs_per_block": "\(self.options.transactionsPerBlock)",
+            "endorsements_per_tx": "\(self.options.endorsementsPerTransaction)",
+            "reads_per_tx": "\(self.options.readsPerTransaction)",
+            "writes_per_tx": "\(self.options.writesPerTransaction)",
+            "value_size": "\(self.options.valueSize)", "private_fraction": "\(self.options.privateFraction)",
+            "conflict_fraction": "\(self.options.conflictFraction)",
+            "bad_signature_fraction": "\(self.options.badSignatureFraction)",
+        ]
+        return final
+    }
+
+    /// The first transaction of the first workload block that the workload means to be valid.
+    static func sampleTransaction(_ workload: Workload) throws(BenchError) -> Data {
+        let number = Workload.firstWorkloadBlock
+        let block = try workload.block(number)
+        let expected = try workload.expectedCodes(number)
+        guard let index = expected.firstIndex(of: .valid) else {
+            throw BenchError(.ceiling, "block \(number) has no valid transaction to measure the ceiling on")
+        }
+        return block.data.data[index]
+    }
+
+    /// Compares the committed codes with the intended ones.
+    static func check(_ committed: CommittedBlock, expected: [Protos_TxValidationCode]) throws(BenchError) {
+        let codes = committed.validationCodes
+        guard codes.count == expected.count else {
+            throw BenchError(
+                .codeMismatch,
+                "block \(committed.number): \(codes.count) codes committed, the workload has \(expected.count) txs"
+            )
+        }
+        let mismatches = codes.indices.filter { codes[$0] != expected[$0] }
+        guard mismatches.isEmpty else {
+            let examples = mismatches.prefix(5).map {
+                "tx \($0): \(CodeNames.name(codes[$0])), intended \(CodeNames.name(expected[$0]))"
+            }
+            throw BenchError(
+                .codeMismatch,
+                "block \(committed.number): \(mismatches.count) of \(codes.count) txs got another code than the "
+                    + "workload intended (\(examples.joined(separator: "; ")))"
+            )
+        }
+    }
+}
+
+extension BenchReport {
+    /// A report with no figures yet.
+    static func empty(mode: String) -> BenchReport {
+        BenchReport(
+            mode: mode,
+            blocks: 0,
+            transactions: 0,
+            validTransactions: 0,
+            codes: [:],
+            seconds: 0,
+            transactionsPerSecond: 0,
+            blocksPerSecond: 0,
+            p50Milliseconds: 0,
+            p99Milliseconds: 0,
+            maxMilliseconds: 0,
+            cpuSeconds: 0,
+            cpuPercent: 0,
+            peakRSSMegabytes: 0,
+            startRSSMegabytes: 0,
+            bytesOnDisk: 0,
+            deliveredBytes: 0,
+            verifiesPerSecondPerCore: 0,
+            verifySamples: [],
+            verifiesPerCPUSecond: 0,
+            cpuMicrosecondsPerTransaction: 0,
+            signatureCPUShare: 0,
+            cores: 0,
+            signaturesPerTransaction: 0,
+            ceilingTransactionsPerSecond: 0,
+            ratio: 0,
+            loadAverage: [],
+            pipelined: false,
+            compressed: false,
+            synced: false,
+            workload: [:]
+        )
+    }
+
+    /// Fills in the ceiling from verify measurements (median) and the ratio achieved/ceiling, and the same
+    /// comparison in CPU time (``signatureCPUShare``), which other processes on the machine do not distort.
+    mutating func fillCeiling(samples: [SignatureCeiling.VerifyRate], signaturesPerTransaction: Double) {
+        let ceiling = SignatureCeiling(
+            verifiesPerSecondPerCore: median(samples.map(\.perSecond)),
+            cores: ProcessInfo.processInfo.activeProcessorCount,
+            signaturesPerTransaction: signaturesPerTransaction
+        )
+        self.verifySamples = samples.map(\.perSecond)
+        self.verifiesPerSecondPerCore = ceiling.verifiesPerSecondPerCore
+        self.cores = ceiling.cores
+        self.signaturesPerTransaction = signaturesPerTransaction
+        self.ceilingTransactionsPerSecond = ceiling.transactionsPerSecond
+        self.ratio = ceiling.transactionsPerSecond > 0 ? self.transactionsPerSecond / ceiling.transactionsPerSecond : 0
+        self.verifiesPerCPUSecond = median(samples.map(\.perCPUSecond))
+        self.cpuMicrosecondsPerTransaction =
+            self.transactions > 0 ? self.cpuSeconds / Double(self.transactions) * 1e6 : 0
+        let signatureMicroseconds =
+            self.verifiesPerCPUSecond > 0 ? signaturesPerTransaction / self.verifiesPerCPUSecond * 1e6 : 0
+        self.signatureCPUShare =
+            self.cpuMicrosecondsPerTransaction > 0 ? signatureMicroseconds / self.cpuMicrosecondsPerTransaction : 0
+    }
+}
