@@ -69,7 +69,8 @@ struct Node: AsyncParsableCommand {
             do {
                 node = try PeerNode(configuration: try config.load(), registry: registry, logger: logger)
             } catch {
-                throw ValidationError("cannot start the peer: \(error)")
+                FileHandle.standardError.write(Data("peer: cannot start: \(error)\n".utf8))
+                throw ExitCode.failure
             }
             let group = ServiceGroup(
                 configuration: ServiceGroupConfiguration(

@@ -122,6 +122,9 @@ public final class LocalNetwork: Sendable {
                         useLeaderElection: true
                         orgLeader: false
                         pullInterval: 2s
+                        digestWaitTime: 500ms
+                        requestWaitTime: 750ms
+                        responseWaitTime: 1s
                         aliveTimeInterval: 1s
                         aliveExpirationTimeout: 5s
                         reconnectInterval: 2s
