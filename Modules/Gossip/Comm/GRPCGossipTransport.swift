@@ -214,8 +214,14 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
     }
 
     private func serve(on server: HTTP2ServerTransport.Posix, service: GossipService) async throws {
-        try await withGRPCServer(transport: server, services: [service]) { grpcServer in
-            if let address = try await grpcServer.listeningAddress?.ipv4 {
+        // The server runs in a task of its own, not a child of this one: cancelling a NIO server's accept loop
+        // while an accepted connection is still queued traps in swift-nio ("Deinited NIOAsyncWriter without
+        // calling finish()", apple/swift-nio#2637). So cancellation first shuts the server down gracefully (the
+        // listening socket closes, nothing more is accepted), and only then are the remaining streams cancelled.
+        let grpcServer = GRPCServer(transport: server, services: [service])
+        let serving = Task { try await grpcServer.serve() }
+        await withTaskCancellationHandler {
+            if let address = try? await grpcServer.listeningAddress?.ipv4 {
                 let waiters = self.state.withLock { state in
                     state.listeningPort = address.port
                     defer { state.portWaiters = [] }
@@ -228,7 +234,18 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
                     group.addTask { await self.dial(peer) }
                 }
             }
+        } onCancel: {
+            grpcServer.beginGracefulShutdown()
+            self.dialContinuation.finish()
         }
+        grpcServer.beginGracefulShutdown()
+        // Open gossip streams never end by themselves; give them a moment, then cancel what is left.
+        let stopper = Task {
+            try await Task.sleep(for: .seconds(2))
+            serving.cancel()
+        }
+        _ = await serving.result
+        stopper.cancel()
     }
 
     // MARK: - GossipTransport
