@@ -25,6 +25,9 @@ let externalPackages: [Package.Dependency] = [
     // TLS certificate a peer presented (an X509.Certificate) and hashes its DER for the ConnEstablish binding.
     .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
     .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
+    // Also already in the graph through the gRPC transport; named because the gossip and admin servers verify
+    // client certificates against trust roots that change while the peer runs (a custom verification callback).
+    .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
 ]
 
 let protobuf = Target.Dependency.product(name: "SwiftProtobuf", package: "swift-protobuf")
@@ -43,6 +46,8 @@ let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let x509 = Target.Dependency.product(name: "X509", package: "swift-certificates")
 let asn1 = Target.Dependency.product(name: "SwiftASN1", package: "swift-asn1")
+let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 
 // MARK: - The layer table
 
@@ -116,7 +121,7 @@ let layers: [Module] = [
         "Gossip",
         layer: 5,
         uses: ["Wire", "MSP", "ChannelConfig"],
-        external: [protobuf, grpcCore, grpcHTTP2, logging, metrics, collections, x509, asn1]
+        external: [protobuf, grpcCore, grpcHTTP2, logging, metrics, collections, x509, asn1, nioSSL, nioCore]
     ),
     // 6: per-channel leader election over gossip.
     Module("Election", layer: 6, uses: ["Gossip", "Wire"], external: [protobuf, logging, metrics]),

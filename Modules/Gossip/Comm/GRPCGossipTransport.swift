@@ -60,18 +60,23 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
         /// Whether a dialled server's certificate must name the host dialled. Off by default: gossip endpoints are
         /// often addresses the certificate does not list, and the ConnEstablish identity is what authenticates.
         public var verifiesServerHostname: Bool
+        /// A trust store shared with other servers of the process (the peer's admin server); when nil the
+        /// transport makes its own from ``trustRoots``. When set, it is used instead of ``trustRoots``.
+        public var trustStore: TLSTrustStore?
 
         /// Creates TLS material.
         public init(
             certificateChain: [Data],
             privateKey: Data,
             trustRoots: [Data],
-            verifiesServerHostname: Bool = false
+            verifiesServerHostname: Bool = false,
+            trustStore: TLSTrustStore? = nil
         ) {
             self.certificateChain = certificateChain
             self.privateKey = privateKey
             self.trustRoots = trustRoots
             self.verifiesServerHostname = verifiesServerHostname
+            self.trustStore = trustStore
         }
 
         /// Reads the certificate, key and trust roots from files (PEM), e.g. a netgen or cryptogen
@@ -147,6 +152,10 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
     private let localHello: Gossip_Envelope
     /// SHA-256 of the own TLS certificate (empty without TLS).
     private let tlsCertHash: Data
+    /// The TLS CAs remote certificates must chain to, starting from ``TLS/trustRoots`` and kept current by the
+    /// owner (``TLSTrustStore/setChannelRoots(_:)``); nil without TLS. The server consults it at every handshake
+    /// and every dial reads it afresh.
+    public let trustStore: TLSTrustStore?
 
     /// Creates the transport; nothing listens or dials until ``run()``.
     public init(
@@ -158,6 +167,15 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
         self.mcs = mcs
         self.logger = logger
         self.tlsCertHash = try configuration.tls?.certificateHash() ?? Data()
+        if let tls = configuration.tls {
+            if let shared = tls.trustStore {
+                self.trustStore = shared
+            } else {
+                self.trustStore = try TLSTrustStore(configuredRoots: tls.trustRoots)
+            }
+        } else {
+            self.trustStore = nil
+        }
         self.localHello = try Handshake.connEstablish(
             identity: configuration.identity,
             tlsCertHash: self.tlsCertHash,
@@ -185,14 +203,11 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
     /// Serves `gossip.Gossip` and dials peers until the calling task is cancelled.
     public func run() async throws {
         let security: HTTP2ServerTransport.Posix.TransportSecurity
-        if let tls = self.configuration.tls {
-            security = .mTLS(
+        if let tls = self.configuration.tls, let trustStore = self.trustStore {
+            security = trustStore.mutualTLSServerSecurity(
                 certificateChain: try TLSMaterial.sources(tls.certificateChain),
                 privateKey: .bytes(Array(tls.privateKey), format: .pem)
-            ) { config in
-                config.trustRoots = .certificates((try? TLSMaterial.sources(tls.trustRoots)) ?? [])
-                config.clientCertificateVerification = .noHostnameVerification
-            }
+            )
         } else {
             security = .plaintext
         }
@@ -360,7 +375,7 @@ public final class GRPCGossipTransport: GossipTransport, Sendable {
         let security: HTTP2ClientTransport.Posix.TransportSecurity
         if let tls = self.configuration.tls {
             let chain = try TLSMaterial.sources(tls.certificateChain)
-            let roots = try TLSMaterial.sources(tls.trustRoots)
+            let roots = try TLSMaterial.sources(self.trustStore?.roots ?? tls.trustRoots)
             security = .mTLS(certificateChain: chain, privateKey: .bytes(Array(tls.privateKey), format: .pem)) {
                 config in
                 config.trustRoots = .certificates(roots)

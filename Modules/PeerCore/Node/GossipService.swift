@@ -19,6 +19,7 @@ public final class GossipService: ChannelServiceFactory {
     let node: GossipNode
     let mcs: any MessageCryptoService
     let channelMSPs: ChannelMSPRegistry
+    let trustStore: TLSTrustStore?
     let logger: Logger
     private let tasks = Mutex<[String: Task<Void, Never>]>([:])
 
@@ -29,8 +30,10 @@ public final class GossipService: ChannelServiceFactory {
         node: GossipNode,
         mcs: any MessageCryptoService,
         channelMSPs: ChannelMSPRegistry,
+        trustStore: TLSTrustStore? = nil,
         logger: Logger = Logger(label: "peer.gossip")
     ) {
+        self.trustStore = trustStore
         self.configuration = configuration
         self.deliver = deliver
         self.node = node
@@ -42,10 +45,18 @@ public final class GossipService: ChannelServiceFactory {
     public func configCallbacks(channelID: String) -> ChannelHooks {
         let node = self.node
         let channelMSPs = self.channelMSPs
+        let trustStore = self.trustStore
+        let logger = self.logger
         return ChannelHooks(
             callbacks: [
                 // The MSP callback first: gossip verifies the new orgs' identities with these MSPs.
                 { bundle in channelMSPs.update(bundle) },
+                // Trusted roots: the TLS CAs of every org of every channel, for the gossip and admin servers.
+                { _ in
+                    guard let trustStore else { return }
+                    let count = trustStore.setChannelRoots(channelMSPs.tlsRootCertificates)
+                    logger.debug("TLS trust roots updated", metadata: ["channel": "\(channelID)", "roots": "\(count)"])
+                },
                 { bundle in node.joinChannel(Self.joinMessage(bundle), channel: channelID) },
             ],
             onCommit: { committed in node.updateLedgerHeight(committed.number + 1, channel: channelID) }

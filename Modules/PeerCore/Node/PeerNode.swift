@@ -21,6 +21,9 @@ public final class PeerNode: Service {
     let configuration: PeerConfiguration
     let registry: PrometheusCollectorRegistry?
     let logger: Logger
+    /// The TLS CAs client certificates must chain to, shared by the gossip and admin servers: the configured
+    /// roots plus the TLS CAs of every joined channel's organisations (nil without TLS).
+    let trustStore: TLSTrustStore?
     private let ports = Mutex<(admin: Int?, operations: Int?)>((nil, nil))
     private let portsReady = AsyncStream<Void>.makeStream()
     private let running = Atomic<Bool>(false)
@@ -62,8 +65,15 @@ public final class PeerNode: Service {
             {
                 var roots = configuration.tls.clientRootCAs
                 if let root = configuration.tls.rootCertificate { roots.append(root) }
-                tls = try GRPCGossipTransport.TLS(certificateFile: certificate, privateKeyFile: key, trustRootFiles: roots)
+                var material = try GRPCGossipTransport.TLS(
+                    certificateFile: certificate,
+                    privateKeyFile: key,
+                    trustRootFiles: roots
+                )
+                material.trustStore = try TLSTrustStore(configuredRoots: material.trustRoots)
+                tls = material
             }
+            self.trustStore = tls?.trustStore
             self.transport = try GRPCGossipTransport(
                 configuration: .init(
                     listenHost: host,
@@ -93,7 +103,8 @@ public final class PeerNode: Service {
             deliver: self.deliver,
             node: self.node,
             mcs: mcs,
-            channelMSPs: mcs.channels
+            channelMSPs: mcs.channels,
+            trustStore: self.trustStore
         )
         self.peer = try Peer(configuration: configuration, identity: identity, services: gossip, logger: logger)
     }
@@ -102,6 +113,8 @@ public final class PeerNode: Service {
     public var adminPort: Int? { self.ports.withLock { $0.admin } }
     /// The operations endpoint's bound port, once listening.
     public var operationsPort: Int? { self.ports.withLock { $0.operations } }
+    /// The gossip server's bound port (peer.listenAddress); waits until it listens.
+    public func gossipPort() async -> Int { await self.transport.listeningPort() }
 
     public func run() async throws {
         self.logger.info(
@@ -190,14 +203,13 @@ public final class PeerNode: Service {
                 transportSecurity: .tls(certificateChain: chain, privateKey: privateKey)
             )
         }
-        var roots = tls.clientRootCAs
-        if let root = tls.rootCertificate { roots.append(root) }
-        let sources = roots.map { TLSConfig.CertificateSource.file(path: $0.path, format: .pem) }
+        guard let trustStore = self.trustStore else {
+            throw PeerCoreError(.badConfiguration, "peer.tls.clientAuthRequired is set but TLS has no trust roots")
+        }
+        // The same roots as gossip, current at each handshake (the trusted-roots callback keeps them).
         return HTTP2ServerTransport.Posix(
             address: address,
-            transportSecurity: .mTLS(certificateChain: chain, privateKey: privateKey) { config in
-                config.trustRoots = .certificates(sources)
-            }
+            transportSecurity: trustStore.mutualTLSServerSecurity(certificateChain: chain, privateKey: privateKey)
         )
     }
 }
