@@ -264,7 +264,10 @@ let testExternal: [String: [Target.Dependency]] = [
     ],
     "PeerCore": [.target(name: "NetGen"), .target(name: "DevOrderer"), grpcCore, logging, serviceLifecycle, prometheus],
     "GossipState": [logging, .product(name: "MetricsTestKit", package: "swift-metrics")],
-    "LocalNet": [.target(name: "NetGen"), .target(name: "PeerCore")],
+    "LocalNet": [
+        .target(name: "NetGen"), .target(name: "PeerCore"), .target(name: "Ledger"), .target(name: "ChannelConfig"),
+        .target(name: "MSP"),
+    ],
     // The peer's own deliver client and netgen's networks, against the orderer over real gRPC.
     "DevOrderer": [
         .target(name: "Deliver"), .target(name: "NetGen"), .target(name: "ChannelConfig"), .target(name: "MSP"),

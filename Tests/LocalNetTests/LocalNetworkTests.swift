@@ -1,8 +1,11 @@
+import ChannelConfig
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Ledger
 import LocalNet
+import MSP
 import NetGen
 import PeerCore
 import Testing
@@ -114,5 +117,67 @@ struct LocalNetworkTests {
         // Graceful stops (SIGTERM) of the running processes end with status 0.
         for process in processes { if let process, process.isRunning { #expect(await process.stop() == 0) } }
         #expect(await orderer.stop() == 0)
+    }
+
+    /// The sum of `deliver_blocks_rejected` for mychannel on peer `index`'s operations endpoint.
+    static func rejectedBlocks(_ network: LocalNetwork, _ index: Int) async -> Double {
+        guard let url = URL(string: "http://\(network.peers[index].operationsAddress)/metrics"),
+            let (data, _) = try? await URLSession.shared.data(from: url)
+        else { return 0 }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n")
+            .filter { $0.hasPrefix("deliver_blocks_rejected") && $0.contains("mychannel") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            .reduce(0, +)
+    }
+
+    @Test(
+        "over TLS everywhere, blocks the orderer sends with a broken signature are refused and never committed",
+        .enabled(if: Self.executables != nil, "peer and dev-orderer are not built next to the tests")
+    )
+    func tlsNetworkRefusesBadOrdererSignature() async throws {
+        let temp = try TemporaryDirectory("localnet-tls")
+        defer { temp.remove() }
+        var options = LocalNetwork.Options(directory: temp.appending("net"), executables: Self.executables!)
+        options.basePort = 28050
+        options.peersPerOrganization = 1  // each org's only peer is its leader: both pull from the orderer
+        options.maxMessageCount = 20
+        options.tls = true
+        // The first two deliveries of block 2 carry a broken orderer signature.
+        options.ordererArguments = ["--tamper-signature", "2:2"]
+        let network = try LocalNetwork(options: options)
+        var processes: [ManagedProcess] = []
+        let orderer = try await network.startOrderer()
+        defer {
+            for process in processes { process.signal(SIGKILL) }
+            orderer.signal(SIGKILL)
+        }
+        for index in network.peers.indices {
+            processes.append(try await network.startPeer(index))
+            try await network.join(index)
+        }
+        let all = Array(network.peers.indices)
+        let workload = try network.workload()
+        #expect(try await network.broadcast([try workload.definition()]) == 1)
+        #expect(try await network.broadcast(try (0..<40).map { try workload.transaction($0) }) == 40)
+        // 1 definition block + 40/20 blocks: height 4, the same on both peers.
+        try await Self.eventually("both peers agree at height 4") { await Self.agree(network, indices: all, height: 4) }
+        var rejected = 0.0
+        for index in all { rejected += await Self.rejectedBlocks(network, index) }
+        #expect(rejected >= 1, "no peer counted a rejected block")
+        #expect(rejected <= 2, "only two deliveries were tampered with")
+
+        for process in processes { #expect(await process.stop() == 0) }
+        #expect(await orderer.stop() == 0)
+
+        // What each peer committed as block 2 carries a valid orderer signature.
+        let verifier = BlockVerifier(bundle: try ChannelBundle(configBlock: network.genesis, mspBuilder: MSPBuilders.x509))
+        for peer in network.peers {
+            let root = peer.configFile.deletingLastPathComponent().appendingPathComponent("data/ledgersData")
+            let manager = try LedgerManager(rootDirectory: root)
+            let ledger = try manager.openLedger(id: network.manifest.channelID)
+            defer { ledger.close() }
+            let block = try #require(try ledger.block(number: 2))
+            #expect(throws: Never.self, "\(peer.name)'s block 2") { try verifier.verifySignatures(block) }
+        }
     }
 }

@@ -6,6 +6,7 @@ import Ledger
 public import Logging
 public import MSP
 public import ServiceLifecycle
+import SwiftProtobuf
 import Synchronization
 public import Wire
 
@@ -42,6 +43,8 @@ public final class DevOrderer: Service, Sendable {
     private let logger: Logger
     private let lock: DirectoryLock
     private let channels = Mutex<[String: OrdererChannel]>([:])
+    /// What is left of ``DevOrdererConfiguration/tamperedSignatures``.
+    private let tamperBudget: Mutex<[UInt64: Int]>
     private let lifecycle = Mutex(Lifecycle.idle)
     private let listening = Mutex(Listening())
     private let bound = OneShotSignal()
@@ -66,6 +69,7 @@ public final class DevOrderer: Service, Sendable {
         logger: Logger = Logger(label: "dev-orderer")
     ) throws(DevOrdererError) {
         self.configuration = configuration
+        self.tamperBudget = Mutex(configuration.tamperedSignatures)
         self.signer = signer
         self.mspBuilder = mspBuilder
         self.clock = clock
@@ -285,11 +289,33 @@ public final class DevOrderer: Service, Sendable {
                 lookup: { [weak self] id in self?.channel(id) },
                 timeWindow: self.configuration.timeWindow,
                 wallClock: self.wallClock,
-                logger: self.logger
+                logger: self.logger,
+                tamper: { [weak self] block in self?.tampered(block) ?? block }
             ),
             shutdown: self.shutdown,
             logger: self.logger
         )
+    }
+
+    /// `block` as it goes out: with its first orderer signature broken while the tamper budget of its number lasts
+    /// (``DevOrdererConfiguration/tamperedSignatures``), otherwise unchanged.
+    private func tampered(_ block: Common_Block) -> Common_Block {
+        let number = block.header.number
+        let tamper = self.tamperBudget.withLock { budget -> Bool in
+            guard let left = budget[number], left > 0 else { return false }
+            budget[number] = left - 1
+            return true
+        }
+        guard tamper, block.metadata.metadata.count > 0,
+            var signatures = try? Common_Metadata(serializedBytes: block.metadata.metadata[0]),
+            !signatures.signatures.isEmpty, signatures.signatures[0].signature.count > 8
+        else { return block }
+        signatures.signatures[0].signature[8] ^= 0x01
+        var copy = block
+        guard let bytes = try? signatures.serializedData() else { return block }
+        copy.metadata.metadata[0] = bytes
+        self.logger.warning("fault injection: delivering block \(number) with a broken orderer signature")
+        return copy
     }
 
     /// The address the orderer listens on (`host:port`, with the port chosen when the configuration asked for port 0);

@@ -39,6 +39,10 @@ public struct DevOrdererConfiguration: Sendable {
     public var timeWindow: Duration
     /// How block files are written.
     public var blockStore: BlockStoreConfiguration
+    /// Fault injection for tests of peers (a real orderer never does this): block number → how many of its
+    /// deliveries carry the orderer's signature with one byte flipped, so that BlockValidation fails. Later
+    /// deliveries of the block are correct.
+    public var tamperedSignatures: [UInt64: Int] = [:]
 
     /// Creates a configuration with Fabric's orderer defaults for the limits.
     public init(

@@ -29,6 +29,11 @@ public final class LocalNetwork: Sendable {
         public var batchTimeout: String = "500ms"
         /// Leader election timings (short, so that a killed leader is replaced in seconds).
         public var leaderAliveThreshold: String = "4s"
+        /// TLS everywhere: mutual TLS between peers (gossip) and on the peers' admin services, TLS on the
+        /// orderer (Broadcast and Deliver), each node with its netgen `tls/` certificate.
+        public var tls: Bool = false
+        /// Extra arguments for `dev-orderer` (fault injection in tests, e.g. `--tamper-signature-of-block 3`).
+        public var ordererArguments: [String] = []
 
         public init(directory: URL, executables: URL) {
             self.directory = directory
@@ -103,6 +108,21 @@ public final class LocalNetwork: Sendable {
                 )
                 // Same-org peers bootstrap from each other; every peer publishes its endpoint to the other org.
                 let bootstrap = org.peers.enumerated().filter { $0.offset != index }.map(\.element.endpoint)
+                func path(_ relative: String) -> String { NetworkManifest.url(relative, in: netDirectory).path }
+                // The peer trusts its own org's TLS CA from the start; the channel's other orgs (and the
+                // orderer org) are added by the trusted-roots callback when it joins.
+                let tls = options.tls ? """
+
+                      tls:
+                        enabled: true
+                        clientAuthRequired: true
+                        cert:
+                          file: \(path(node.identity.tlsCertificate))
+                        key:
+                          file: \(path(node.identity.tlsKey))
+                        rootcert:
+                          file: \(path(org.tlsCACertificate))
+                    """ : ""
                 let yaml = """
                     # Written by localnet for \(node.identity.name).
                     peer:
@@ -114,7 +134,7 @@ public final class LocalNetwork: Sendable {
                       mspConfigPath: \(NetworkManifest.url(node.identity.mspDirectory, in: netDirectory).path)
                       fileSystemPath: \(directory.appendingPathComponent("data").path)
                       adminService:
-                        listenAddress: \(peer.adminAddress)
+                        listenAddress: \(peer.adminAddress)\(tls)
                       gossip:
                         bootstrap: [\(bootstrap.joined(separator: ", "))]
                         endpoint: \(node.endpoint)
@@ -159,7 +179,7 @@ public final class LocalNetwork: Sendable {
             arguments: [
                 "--network", self.netDirectory.path,
                 "--data", self.options.directory.appendingPathComponent("orderer").path,
-            ],
+            ] + (self.options.tls ? ["--tls"] : []) + self.options.ordererArguments,
             log: self.options.directory.appendingPathComponent("logs/orderer.log")
         )
         try process.start()
@@ -194,7 +214,15 @@ public final class LocalNetwork: Sendable {
             in: peer.organization,
             directory: self.netDirectory
         )
-        return AdminClient(address: peer.adminAddress, signer: admin)
+        guard self.options.tls else { return AdminClient(address: peer.adminAddress, signer: admin) }
+        let org = peer.organization
+        let tls = AdminClient.TLS(
+            rootCertificatesPEM: try Data(contentsOf: NetworkManifest.url(org.tlsCACertificate, in: self.netDirectory)),
+            clientCertificatePEM: try Data(contentsOf: NetworkManifest.url(org.admin.tlsCertificate, in: self.netDirectory)),
+            clientKeyPEM: try Data(contentsOf: NetworkManifest.url(org.admin.tlsKey, in: self.netDirectory))
+        )
+        // netgen's TLS certificates name localhost and 127.0.0.1.
+        return AdminClient(address: peer.adminAddress, signer: admin, tls: tls, serverHostname: "localhost")
     }
 
     /// Joins peer `index` to the channel unless it already is.
@@ -251,9 +279,20 @@ public final class LocalNetwork: Sendable {
     /// Sends `envelopes` to the orderer on one Broadcast stream; returns how many it accepted.
     public func broadcast(_ envelopes: [Common_Envelope]) async throws -> Int {
         let port = Int(self.ordererAddress.split(separator: ":").last!)!
+        let security: HTTP2ClientTransport.Posix.TransportSecurity
+        if self.options.tls {
+            let ca = NetworkManifest.url(self.manifest.ordererOrganization.tlsCACertificate, in: self.netDirectory)
+            let roots = TLSConfig.TrustRootsSource.certificates([.file(path: ca.path, format: .pem)])
+            security = .tls { config in config.trustRoots = roots }
+        } else {
+            security = .plaintext
+        }
+        var config = HTTP2ClientTransport.Posix.Config.defaults
+        config.http2.authority = "localhost"
         let transport = try HTTP2ClientTransport.Posix(
             target: .ipv4(address: "127.0.0.1", port: port),
-            transportSecurity: .plaintext
+            transportSecurity: security,
+            config: config
         )
         return try await withGRPCClient(transport: transport) { client in
             let broadcast = Orderer_AtomicBroadcast.Client(wrapping: client)

@@ -79,11 +79,22 @@ struct DevOrdererCommand: AsyncParsableCommand {
 
     @Option(
         name: .long,
+        help: ArgumentHelp(
+            "Fault injection for peer tests: deliver block N with a broken orderer signature the first COUNT times "
+                + "(default 1); repeatable.",
+            valueName: "N[:COUNT]"
+        )
+    )
+    var tamperSignature: [String] = []
+
+    @Option(
+        name: .long,
         help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level")
     )
     var logLevel: String = "info"
 
     func validate() throws {
+        _ = try self.tamperedSignatures()
         if self.network != nil {
             guard self.mspDir == nil, self.mspID == nil else {
                 throw ValidationError("--network takes the orderer's MSP from network.json; drop --msp-dir/--msp-id")
@@ -147,7 +158,28 @@ struct DevOrdererCommand: AsyncParsableCommand {
         }
     }
 
+    /// `--tamper-signature N[:COUNT]` as block number → count.
+    private func tamperedSignatures() throws -> [UInt64: Int] {
+        var result: [UInt64: Int] = [:]
+        for value in self.tamperSignature {
+            let parts = value.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 2, let number = UInt64(parts[0]),
+                let count = parts.count == 2 ? Int(parts[1]) : 1, count > 0
+            else {
+                throw ValidationError("--tamper-signature \(value): expected a block number and an optional count, N[:COUNT]")
+            }
+            result[number, default: 0] += count
+        }
+        return result
+    }
+
     private func makeConfiguration() throws -> (DevOrdererConfiguration, any SigningIdentity) {
+        var (configuration, signer) = try self.makeBaseConfiguration()
+        configuration.tamperedSignatures = try self.tamperedSignatures()
+        return (configuration, signer)
+    }
+
+    private func makeBaseConfiguration() throws -> (DevOrdererConfiguration, any SigningIdentity) {
         var genesisFiles = self.genesisBlock.map { URL(fileURLWithPath: $0) }
         if let channelsDir = self.channelsDir {
             genesisFiles += ChannelDirectoryWatcher.blockFiles(in: URL(fileURLWithPath: channelsDir))

@@ -29,11 +29,15 @@ struct LocalNetCommand: AsyncParsableCommand {
     @Flag(help: "Keep the network running after the workload until Ctrl-C.")
     var keepRunning = false
 
+    @Flag(help: "TLS everywhere: mutual TLS for gossip and the admin services, TLS to the orderer.")
+    var tls = false
+
     func run() async throws {
         let executables = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent()
         var options = LocalNetwork.Options(directory: URL(fileURLWithPath: self.dir), executables: executables)
         options.basePort = self.basePort
+        options.tls = self.tls
         for tool in ["peer", "dev-orderer"]
         where !FileManager.default.isExecutableFile(atPath: executables.appendingPathComponent(tool).path) {
             throw ValidationError("\(tool) is not built next to localnet in \(executables.path); run `swift build` first")

@@ -22,6 +22,8 @@ struct DeliverHandler: Sendable {
     let timeWindow: Duration
     let wallClock: @Sendable () -> Date
     let logger: Logger
+    /// Applied to each block before it is sent (fault injection; the identity otherwise).
+    var tamper: @Sendable (Common_Block) -> Common_Block = { $0 }
 
     /// Serves the requests of one Deliver stream until the client ends it or a request ends with a status other
     /// than `SUCCESS`.
@@ -156,7 +158,7 @@ struct DeliverHandler: Sendable {
                 attestation.metadata = block.metadata
                 response.block = attestation
             } else {
-                response.block = block
+                response.block = self.tamper(block)
             }
             try await send(response)
             if stopNumber == block.header.number { break }
