@@ -76,19 +76,31 @@ struct CrashSafetyTests {
         return height
     }
 
-    static func launch(_ bench: URL, ledgerRoot: URL) throws -> ChildProcess {
+    /// Starts `bench replay` into `ledgerRoot`; it appends one JSON line to `progress` after each block it commits.
+    static func launch(_ bench: URL, ledgerRoot: URL, progress: URL) throws -> ChildProcess {
         let conformance = try #require(Conformance.directory)
         let process = ChildProcess(executable: bench, arguments: [
             "replay",
             "--genesis", conformance.appendingPathComponent("genesis.block").path,
             "--blocks", conformance.appendingPathComponent("orderer").path,
             "--ledger", ledgerRoot.path,
-            "--out", "/dev/null",
+            "--out", progress.path,
+            "--ceiling-seconds", "0",
             // A process kill loses nothing the kernel already has; fsync only matters for power loss.
             "--no-sync",
         ])
         try process.start()
         return process
+    }
+
+    /// Waits until `progress` holds at least `lines` lines or the child has exited.
+    static func waitForProgress(_ progress: URL, lines: Int, of process: ChildProcess) async throws {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while process.isRunning, ContinuousClock.now < deadline {
+            let text = (try? Data(contentsOf: progress)) ?? Data()
+            if text.reduce(0, { $0 + ($1 == 0x0A ? 1 : 0) }) >= lines { return }
+            try await Task.sleep(for: .milliseconds(1))
+        }
     }
 
     @Test func killedReplaysRecoverToTheCleanState() async throws {
@@ -98,19 +110,15 @@ struct CrashSafetyTests {
         defer { scratch.remove() }
         let reference = try await Self.reference(TemporaryDirectory("crash-clean"))
 
-        // How long one full child run takes, so kills land anywhere in it.
-        let timingRoot = scratch.appending("timing")
-        let clock = ContinuousClock()
-        let started = clock.now
-        let timing = try Self.launch(bench, ledgerRoot: timingRoot)
-        #expect(await timing.wait() == 0)
-        let fullRun = clock.now - started
-        #expect(try Self.verify(timingRoot, against: reference) == 30)
-        let window = max(
-            Int(fullRun.components.seconds * 1000 + fullRun.components.attoseconds / 1_000_000_000_000_000),
-            20
-        )
+        // A clean child run gives the clean chain.
+        let cleanRoot = scratch.appending("clean")
+        let clean = try Self.launch(bench, ledgerRoot: cleanRoot, progress: scratch.appending("clean.jsonl"))
+        #expect(await clean.wait() == 0)
+        #expect(try Self.verify(cleanRoot, against: reference) == 30)
 
+        // Each kill is aimed by the child's own progress, not by a clock: after a random number of further
+        // committed blocks (0: during start-up or recovery), at a random moment of the next commit. So kills land
+        // at different heights however fast or loaded the machine is.
         var generator = SystemRandomNumberGenerator()
         var round = 0
         var root = scratch.appending("run-\(round)")
@@ -119,10 +127,12 @@ struct CrashSafetyTests {
         var heightsSeen: Set<UInt64> = []
         var height: UInt64 = 0
         while killed < kills {
-            let process = try Self.launch(bench, ledgerRoot: root)
-            // Aim inside what is left of the run: start-up and recovery, then the remaining blocks.
-            let remaining = max(window * Int(31 - height) / 31, 15)
-            try await Task.sleep(for: .milliseconds(Int.random(in: 0...remaining, using: &generator)))
+            let progress = scratch.appending("progress-\(killed)-\(completed).jsonl")
+            let process = try Self.launch(bench, ledgerRoot: root, progress: progress)
+            let blocksLeft = max(Int(30) - Int(height), 1)
+            let target = Int.random(in: 0..<blocksLeft, using: &generator)
+            try await Self.waitForProgress(progress, lines: target, of: process)
+            try await Task.sleep(for: .microseconds(Int.random(in: 0...4000, using: &generator)))
             if process.isRunning {
                 process.kill()
                 killed += 1
@@ -139,7 +149,7 @@ struct CrashSafetyTests {
             }
         }
         // Finish the last chain without a kill: the result must be the clean chain.
-        let last = try Self.launch(bench, ledgerRoot: root)
+        let last = try Self.launch(bench, ledgerRoot: root, progress: scratch.appending("last.jsonl"))
         #expect(await last.wait() == 0)
         #expect(try Self.verify(root, against: reference) == 30)
         #expect(heightsSeen.count > 1, "kills should land at different heights (saw \(heightsSeen.sorted()))")
