@@ -64,18 +64,19 @@ public final class PrivdataService: Sendable {
         logger[metadataKey: "channel"] = "\(channelID)"
         self.logger = logger
         let retriever = PrivateDataRetriever(ledger: ledger, transientStore: transientStore, collections: collections)
-        self.puller = PrivateDataPuller(
+        let puller = PrivateDataPuller(
             gossip: gossip,
             retriever: retriever,
             btlPullMargin: config.btlPullMargin,
             clock: clock,
             logger: logger
         )
+        self.puller = puller
         let provider = PrivateDataProvider(
             channelID: channelID,
             collections: collections,
             transientStore: transientStore,
-            fetcher: self.puller,
+            fetcher: puller,
             local: local,
             config: config,
             clock: clock,
@@ -98,7 +99,7 @@ public final class PrivdataService: Sendable {
         self.reconciler = Reconciler(
             ledger: ledger,
             collections: collections,
-            fetcher: self.puller,
+            fetcher: puller,
             config: config,
             clock: clock,
             logger: logger

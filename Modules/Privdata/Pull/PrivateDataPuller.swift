@@ -109,10 +109,10 @@ public final class PrivateDataPuller: PrivateDataFetcher {
                     available.first { self.isPreferred($0, for: request) }
                     ?? available.first { request.collection.accepts($0.signedData) }
                 guard let chosen else { continue }
-                assignment[chosen.member.pkiID, default: (chosen.member.remotePeer, [])].digests.append(request.digest)
+                assignment[chosen.member.pkiID, default: (peer: chosen.member.remotePeer, digests: [])].digests.append(request.digest)
             }
             if assignment.isEmpty { break }
-            let answered = await self.exchange(assignment.mapValues { ($0.peer, $0.digests) })
+            let answered = await self.exchange(assignment)
             for (digest, payload) in answered where !payload.isEmpty {
                 result.elements[digest, default: []].append(contentsOf: payload)
             }

@@ -136,8 +136,13 @@ public final class Reconciler: Sendable {
                         + "\(item.missing.namespace)/\(item.missing.collection) does not match the block's hash"
                 )
             }
-            reconciled += toCommit.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.writeSet.nsPvtRwset.reduce(0) { $0 + $1.collectionPvtRwset.count } } }
-                - mismatched.count
+            var committed = 0
+            for txs in toCommit.values {
+                for tx in txs {
+                    for ns in tx.writeSet.nsPvtRwset { committed += ns.collectionPvtRwset.count }
+                }
+            }
+            reconciled += committed - mismatched.count
         }
         return reconciled
     }
