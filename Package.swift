@@ -135,18 +135,20 @@ let layers: [Module] = [
         uses: ["ChannelConfig", "MSP", "Wire"],
         external: [grpcCore, grpcHTTP2, grpcProtobuf, protobuf, logging, metrics, serviceLifecycle]
     ),
-    // 6: private data: collection store and access, the coordinator (StoreBlock: private data from the block, the
+    // 7: private data: collection store and access, the coordinator (StoreBlock: private data from the block, the
     //    transient store or other peers), pull/serve of private data, endorsement-time distribution, reconciliation.
+    //    One row above GossipState: the coordinator is GossipState's BlockCommitCoordinator and the state-transfer
+    //    StateBlockSource, so Privdata uses GossipState's protocols (and PeerCore moves up to 8).
     Module(
         "Privdata",
-        layer: 6,
+        layer: 7,
         uses: ["Gossip", "GossipState", "Ledger", "TransientStore", "ChannelConfig", "MSP", "Wire"],
         external: [protobuf, logging]
     ),
-    // 7: the peer: Peer, channels, GossipService wiring, configuration (core.yaml + CORE_ env), admin service.
+    // 8: the peer: Peer, channels, GossipService wiring, configuration (core.yaml + CORE_ env), admin service.
     Module(
         "PeerCore",
-        layer: 7,
+        layer: 8,
         uses: ["Deliver", "Election", "GossipState", "Gossip", "Ledger", "TransientStore", "ChannelConfig", "MSP", "Wire"],
         external: [
             yams, logging, metrics, prometheus, protobuf, grpcCore, grpcHTTP2, serviceLifecycle, nioHTTP1, nioPosix,

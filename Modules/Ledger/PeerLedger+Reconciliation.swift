@@ -1,7 +1,7 @@
-public import Foundation
+import Foundation
 internal import GRDB
 internal import SwiftProtobuf
-public import Wire
+internal import Wire
 
 /// A collection of an old block whose private data could not be reconciled (still missing or failed the hash).
 public struct UnreconciledPrivateData: Sendable, Hashable {

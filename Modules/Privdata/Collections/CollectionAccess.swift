@@ -1,7 +1,8 @@
 public import ChannelConfig
-public import Foundation
+import Foundation
 public import MSP
 public import Wire
+internal import SwiftProtobuf
 
 /// One private data collection as Fabric's `SimpleCollection` sees it: its static configuration, the member
 /// organisations read from the member-orgs signature policy, and that policy compiled against the channel's

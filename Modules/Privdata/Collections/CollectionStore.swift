@@ -1,5 +1,5 @@
 public import ChannelConfig
-public import Foundation
+import Foundation
 public import Ledger
 public import MSP
 internal import SwiftProtobuf

@@ -1,12 +1,12 @@
-public import ChannelConfig
-public import Foundation
+import ChannelConfig
+import Foundation
 public import Gossip
 public import GossipState
 public import Ledger
-internal import Logging
+public import Logging
 internal import SwiftProtobuf
 public import TransientStore
-public import Wire
+import Wire
 
 /// What the coordinator found for a block: the private data to commit and the missing-data records.
 public struct RetrievedPrivateData: Sendable {

@@ -1,7 +1,7 @@
 public import GossipState
 public import Ledger
 internal import SwiftProtobuf
-public import Wire
+import Wire
 
 /// The server side of state transfer (Fabric's `GetPvtDataAndBlockByNum`): a committed block with the private
 /// data whose collection the requester is eligible for by the collection's **current** configuration, judged on

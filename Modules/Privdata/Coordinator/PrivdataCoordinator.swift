@@ -1,6 +1,6 @@
-public import Foundation
+import Foundation
 public import GossipState
-public import Ledger
+import Ledger
 public import Logging
 public import TransientStore
 public import Wire

@@ -1,4 +1,4 @@
-public import ChannelConfig
+import ChannelConfig
 public import Foundation
 public import Wire
 

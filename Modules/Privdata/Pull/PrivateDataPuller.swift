@@ -1,9 +1,9 @@
-public import ChannelConfig
-public import Foundation
+import ChannelConfig
+import Foundation
 public import Gossip
 public import Logging
 internal import SwiftProtobuf
-public import Wire
+import Wire
 
 /// Fabric's privdata `puller`: fetches private data from the channel's peers with `RemotePvtDataRequest` /
 /// `RemotePvtDataResponse`, and answers the requests of others from a ``PrivateDataRetriever``.

@@ -4,7 +4,7 @@ public import Ledger
 internal import Logging
 internal import SwiftProtobuf
 public import TransientStore
-public import Wire
+import Wire
 
 /// Fabric's `dataRetriever`: answers private-data requests from the transient store while the block is not yet
 /// committed (ledger height ≤ block_seq) and from the ledger afterwards, keeping only what the requester is

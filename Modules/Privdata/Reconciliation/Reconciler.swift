@@ -2,7 +2,7 @@ public import Gossip
 public import Ledger
 public import Logging
 internal import SwiftProtobuf
-public import Wire
+import Wire
 
 /// Fabric's privdata `Reconciler`: every `reconcileSleepInterval` it asks the ledger for the eligible missing
 /// private data of the most recent blocks (`reconcileBatchSize` at a time), fetches it from peers, and commits it
@@ -132,8 +132,7 @@ public final class Reconciler: Sendable {
             let mismatched = try self.ledger.commitPrivateDataOfOldBlocks(toCommit, unreconciled: unreconciled)
             for item in mismatched {
                 self.logger.warning(
-                    "reconciled private data of block \(item.blockNumber) tx \(item.missing.txIndex) "
-                        + "\(item.missing.namespace)/\(item.missing.collection) does not match the block's hash"
+                    "reconciled private data of block \(item.blockNumber) tx \(item.missing.txIndex) \(item.missing.namespace)/\(item.missing.collection) does not match the block's hash"
                 )
             }
             var committed = 0
