@@ -3,6 +3,7 @@ import Foundation
 import Ledger
 import MSP
 import Privdata
+import SwiftProtobuf
 import TestSupport
 import Testing
 import Wire
@@ -73,14 +74,14 @@ struct CollectionStoreTests {
             do {
                 _ = try store.collection(namespace: "kv", name: "nosuch")
                 Issue.record("unknown collection found")
-            } catch {
+            } catch let error as PrivdataError {
                 #expect(error.code == .collectionNotFound)
                 #expect(error.message.contains("nosuch") && error.message.contains("kv"))
             }
             do {
                 _ = try store.collection(namespace: "basic", name: "coll1")
                 Issue.record("a collection of a namespace without collections was found")
-            } catch {
+            } catch let error as PrivdataError {
                 #expect(error.code == .collectionNotFound)
                 #expect(error.message.contains("basic") && error.message.contains("coll1"))
             }

@@ -4,6 +4,7 @@ import Gossip
 import GossipState
 import Ledger
 import Privdata
+import SwiftProtobuf
 import TestSupport
 import Testing
 import TransientStore

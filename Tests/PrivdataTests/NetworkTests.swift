@@ -6,6 +6,7 @@ import Ledger
 import MSP
 import NetGen
 import Privdata
+import SwiftProtobuf
 import TestSupport
 import Testing
 import TransientStore

@@ -5,7 +5,9 @@ import GossipState
 import Ledger
 import MSP
 import Privdata
+import SwiftProtobuf
 import TestSupport
+import Synchronization
 import Testing
 import TransientStore
 import Wire
@@ -330,7 +332,7 @@ struct PullAndDistributeTests {
                 do {
                     try await sender.service.distributor.distribute(txID: "tx2", data: results([greedy]), blockHeight: 20)
                     Issue.record("distribution with too few peers succeeded")
-                } catch {
+                } catch let error as PrivdataError {
                     #expect(error.code == .distributionFailed && error.message.contains("at least 3"))
                 }
                 // A namespace without a config package.
