@@ -30,6 +30,8 @@ public final class PrivdataService: Sendable {
     /// The gossip side.
     public let gossip: any PrivdataGossip
     private let accessPolicy: any StateAccessPolicy
+    /// Subscribed at creation, so that nothing sent before ``run()`` starts is lost.
+    private let messages: AsyncStream<ReceivedMessage>
     private let logger: Logger
 
     /// Creates the services.
@@ -60,6 +62,7 @@ public final class PrivdataService: Sendable {
         self.channelID = channelID
         self.gossip = gossip
         self.accessPolicy = accessPolicy
+        self.messages = gossip.privateMessages()
         var logger = logger
         logger[metadataKey: "channel"] = "\(channelID)"
         self.logger = logger
@@ -118,8 +121,9 @@ public final class PrivdataService: Sendable {
     }
 
     /// Serves pull requests, stores pushed private data and reconciles, until the calling task is cancelled.
+    /// Call it once: the messages it serves were subscribed to when the service was created.
     public func run() async {
-        let messages = self.gossip.privateMessages()
+        let messages = self.messages
         await withDiscardingTaskGroup { group in
             group.addTask { await self.reconciler.run() }
             group.addTask {

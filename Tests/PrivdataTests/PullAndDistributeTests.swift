@@ -57,8 +57,8 @@ struct PullAndDistributeTests {
     }
 
     /// Serves requests arriving at `gossip` with `puller` until the task is cancelled.
-    static func serve(_ gossip: LocalGossip, _ puller: PrivateDataPuller) async {
-        for await received in gossip.privateMessages() {
+    static func serve(_ messages: AsyncStream<ReceivedMessage>, _ puller: PrivateDataPuller) async {
+        for await received in messages {
             if case .privateReq = received.message.message.content { puller.handleRequest(received) }
         }
     }
@@ -84,7 +84,6 @@ struct PullAndDistributeTests {
             let (ledger, transient, collections) = try await Self.server(directory)
             let hub = LocalHub()
             let serverGossip = try Self.gossip(hub, Chain.org1Peer, "peer0.org1:7051")
-            serverGossip.height.withLock { $0 = ledger.height }
             let org1Gossip = try Self.gossip(hub, Self.peer1Org1, "peer1.org1:7051")
             let org2Gossip = try Self.gossip(hub, Chain.org2Peer, "peer0.org2:7051")
             org1Gossip.visible.withLock { $0 = false }
@@ -105,8 +104,9 @@ struct PullAndDistributeTests {
                 block: block15,
                 validationCodes: Array(repeating: .valid, count: block15.data.data.count)
             ).collections
+            let serving = serverGossip.privateMessages()
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { await Self.serve(serverGossip, server) }
+                group.addTask { await Self.serve(serving, server) }
                 let requests = [
                     try Self.request(collections, block: 15, tx: 0, collection: "coll12"),
                     try Self.request(collections, block: 15, tx: 0, collection: "coll1"),
@@ -163,8 +163,9 @@ struct PullAndDistributeTests {
                 for: try Chain.signedData(Self.peer1Org1)
             )
             #expect(direct.keys.map(\.collection) == ["coll1"])
+            let serving = serverGossip.privateMessages()
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { await Self.serve(serverGossip, server) }
+                group.addTask { await Self.serve(serving, server) }
                 let requests = [
                     try Self.request(collections, block: 17, tx: 0, collection: "coll1", txID: "pending-tx"),
                     try Self.request(collections, block: 17, tx: 0, collection: "coll12", txID: "pending-tx"),
@@ -205,8 +206,9 @@ struct PullAndDistributeTests {
                 responseTimeout: .milliseconds(200),
                 membershipPolls: 1
             )
+            let serving = serverGossip.privateMessages()
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { await Self.serve(serverGossip, server) }
+                group.addTask { await Self.serve(serving, server) }
                 let request = try Self.request(
                     collections,
                     block: 15,
