@@ -84,7 +84,9 @@ extension PeerLedger {
             var expiries: [String: UInt64] = [:]
             for tx in accepted {
                 for item in tx.writeSet.flattened {
-                    let btl = try LedgerError.wrapping("cannot read the block-to-live of \(item.namespace)/\(item.collection)") {
+                    let btl = try LedgerError.wrapping(
+                        "cannot read the block-to-live of \(item.namespace)/\(item.collection)"
+                    ) {
                         try policy.blockToLive(namespace: item.namespace, collection: item.collection, state: reader)
                     }
                     expiries[item.namespace + "\u{0}" + item.collection] = BlockToLive.expiringBlock(

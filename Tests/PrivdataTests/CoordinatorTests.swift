@@ -50,7 +50,13 @@ struct CoordinatorTests {
             provider: provider,
             storePvtDataOfInvalidTx: { true }
         )
-        return Peer(ledger: ledger, transient: transient, collections: collections, coordinator: coordinator, clock: clock)
+        return Peer(
+            ledger: ledger,
+            transient: transient,
+            collections: collections,
+            coordinator: coordinator,
+            clock: clock
+        )
     }
 
     /// Block 15's data comes with the block, block 16's from the transient store, block 17's from a peer; every
@@ -89,7 +95,8 @@ struct CoordinatorTests {
                     // Only the `_lifecycle` approvals' implicit-collection data (blocks 3 and 6, which Fabric's
                     // peer had from endorsing them) is missing; no kv data.
                     #expect(try kvMissing(peer.ledger).isEmpty)
-                    for (collection, keys) in try Conformance.privateQueries(peer: "peer0.org1", phase: "before_expiry") {
+                    for (collection, keys) in try Conformance.privateQueries(peer: "peer0.org1", phase: "before_expiry")
+                    {
                         for (key, value) in keys {
                             let state = try peer.ledger.privateState(namespace: "kv", collection: collection, key: key)
                             #expect(state.map { String(decoding: $0.value, as: UTF8.self) } ?? "" == value, "\(key)")
@@ -125,7 +132,13 @@ struct CoordinatorTests {
             let org2View = try Conformance.privateData(peer: "peer0.org2", phase: "before_expiry")
             for block in 15...17 as ClosedRange<UInt64> {
                 let held = try peer.ledger.privateData(block: block)
-                #expect(held.allSatisfy { tx in tx.writeSet.nsPvtRwset.allSatisfy { ns in ns.collectionPvtRwset.allSatisfy { $0.collectionName == "coll12" } } })
+                #expect(
+                    held.allSatisfy { tx in
+                        tx.writeSet.nsPvtRwset.allSatisfy { ns in
+                            ns.collectionPvtRwset.allSatisfy { $0.collectionName == "coll12" }
+                        }
+                    }
+                )
                 var expected: [UInt64: [String]] = [:]
                 for (tx, collections) in org2View[block] ?? [:] where !collections.isEmpty {
                     expected[tx] = collections.map { "\($0.namespace)/\($0.collection)/\($0.rwsetSHA256)" }.sorted()
@@ -137,7 +150,11 @@ struct CoordinatorTests {
             #expect(Set(ineligible.map(\.blockNumber)) == [15, 16, 17])
             #expect(ineligible.allSatisfy { $0.entries.allSatisfy { $0.collection == "coll1" && !$0.isEligible } })
             #expect(try kvMissing(peer.ledger).isEmpty)
-            #expect(fetcher.calls.value.flatMap { $0 }.filter { $0.namespace == "kv" }.allSatisfy { $0.collection == "coll12" })
+            #expect(
+                fetcher.calls.value.flatMap { $0 }.filter { $0.namespace == "kv" }.allSatisfy {
+                    $0.collection == "coll12"
+                }
+            )
             // The `_lifecycle` approvals: Org1's implicit collection is ineligible for peer0.org2, its own is not.
             let lifecycle = try peer.ledger.privateDataStore.ineligibleMissingData(mostRecentBlocks: 30)
                 .flatMap(\.entries).filter { $0.namespace == "_lifecycle" }
@@ -180,7 +197,10 @@ struct CoordinatorTests {
             // Nothing was pulled for block 17: data came with it, mismatched, and is reconciled later.
             #expect(fetcher.calls.value.allSatisfy { $0.allSatisfy { $0.namespace != "kv" } })
             // Private state still holds block 15's/16's values: block 17's were not committed.
-            #expect(try peer.ledger.privateState(namespace: "kv", collection: "coll1", key: "sx_1")?.version.blockNumber == 16)
+            #expect(
+                try peer.ledger.privateState(namespace: "kv", collection: "coll1", key: "sx_1")?.version.blockNumber
+                    == 16
+            )
 
             // The reconciler: a peer now serves block 17's data (one wrong entry stays unreconciled).
             var served = Chain.fetcherData(data, blocks: 17...17)
@@ -206,7 +226,9 @@ struct CoordinatorTests {
             #expect(
                 try peer.ledger.privateDataStore.missingData(mostRecentBlocks: 10, deprioritized: true)
                     .filter { $0.blockNumber == 17 }
-                    .flatMap(\.entries) == [MissingPrivateData(txIndex: 3, namespace: "kv", collection: "coll1", isEligible: true)]
+                    .flatMap(\.entries) == [
+                        MissingPrivateData(txIndex: 3, namespace: "kv", collection: "coll1", isEligible: true)
+                    ]
             )
             // Private state: block 17's coll1 writes are the latest, so the reconciled values are applied.
             let queries = try Conformance.privateQueries(peer: "peer0.org1", phase: "before_expiry")
@@ -215,7 +237,10 @@ struct CoordinatorTests {
                 #expect(state.map { String(decoding: $0.value, as: UTF8.self) } ?? "" == value, "\(key)")
                 #expect(state?.version.blockNumber == 17, "\(key)")
             }
-            #expect(try peer.ledger.privateState(namespace: "kv", collection: "coll1", key: "sx_3")?.version.blockNumber == 16)
+            #expect(
+                try peer.ledger.privateState(namespace: "kv", collection: "coll1", key: "sx_3")?.version.blockNumber
+                    == 16
+            )
         }
     }
 
@@ -265,7 +290,10 @@ struct CoordinatorTests {
             await #expect(throws: PrivdataError.self) { try await peer.coordinator.storeBlock(noData, privateData: []) }
 
             struct ShortFilter: TransactionValidator {
-                func validate(_ block: Common_Block, context: any ValidationContext) async throws -> [Protos_TxValidationCode] {
+                func validate(
+                    _ block: Common_Block,
+                    context: any ValidationContext
+                ) async throws -> [Protos_TxValidationCode] {
                     Array(repeating: .valid, count: max(0, block.data.data.count - 1))
                 }
             }
@@ -321,7 +349,11 @@ struct CoordinatorTests {
             let org1 = try #require(try await source.block(number: 15, for: requester(Chain.org1Peer)))
             let org2 = try #require(try await source.block(number: 15, for: requester(Chain.org2Peer)))
             func collections(_ served: ServedBlock) -> Set<String> {
-                Set(served.privateData.flatMap { $0.writeSet.nsPvtRwset.flatMap { $0.collectionPvtRwset.map(\.collectionName) } })
+                Set(
+                    served.privateData.flatMap {
+                        $0.writeSet.nsPvtRwset.flatMap { $0.collectionPvtRwset.map(\.collectionName) }
+                    }
+                )
             }
             #expect(collections(org1) == ["coll1", "coll12"])
             #expect(collections(org2) == ["coll12"])

@@ -30,7 +30,9 @@ final class LocalGossip: PrivdataGossip {
     let height = Mutex<UInt64>(0)
     /// Whether this peer is listed in the others' membership.
     let visible = Mutex(true)
-    private let subscribers = Mutex<[Int: (filter: @Sendable (ReceivedMessage) -> Bool, continuation: AsyncStream<ReceivedMessage>.Continuation)]>([:])
+    private let subscribers = Mutex<
+        [Int: (filter: @Sendable (ReceivedMessage) -> Bool, continuation: AsyncStream<ReceivedMessage>.Continuation)]
+    >([:])
     private let nextID = Mutex(0)
     let sent = Mutex<[(message: Gossip_GossipMessage, to: PKIID?)]>([])
 

@@ -65,7 +65,9 @@ struct NetworkTests {
                     signer: try manifest.signingIdentity(of: identity, in: org, directory: netDirectory),
                     localMSP: try manifest.msp(of: org, directory: netDirectory),
                     tls: GRPCGossipTransport.TLS(
-                        certificateChain: [try Data(contentsOf: NetworkManifest.url(identity.tlsCertificate, in: netDirectory))],
+                        certificateChain: [
+                            try Data(contentsOf: NetworkManifest.url(identity.tlsCertificate, in: netDirectory))
+                        ],
                         privateKey: try Data(contentsOf: NetworkManifest.url(identity.tlsKey, in: netDirectory)),
                         trustRoots: roots
                     )
@@ -85,7 +87,9 @@ struct NetworkTests {
             }
             // One collection both orgs are members of; one that only Org1 may see.
             var package = Protos_CollectionConfigPackage()
-            for (name, policy) in [("shared", "OR('Org1MSP.member','Org2MSP.member')"), ("org1", "OR('Org1MSP.member')")] {
+            for (name, policy) in [
+                ("shared", "OR('Org1MSP.member','Org2MSP.member')"), ("org1", "OR('Org1MSP.member')"),
+            ] {
                 var config = Protos_StaticCollectionConfig()
                 config.name = name
                 config.memberOrgsPolicy.signaturePolicy = try PolicyDSL.parse(policy)
@@ -111,7 +115,11 @@ struct NetworkTests {
                     var config = Self.gossipConfig()
                     config.internalEndpoint = "127.0.0.1:\(ports[index])"
                     config.externalEndpoint = config.internalEndpoint
-                    let mcs = MSPMessageCryptoService(localMSP: member.localMSP, signer: member.signer, channels: registry)
+                    let mcs = MSPMessageCryptoService(
+                        localMSP: member.localMSP,
+                        signer: member.signer,
+                        channels: registry
+                    )
                     let core = try GossipCore(
                         config: config,
                         identity: member.signer.serialized,
@@ -185,7 +193,9 @@ struct NetworkTests {
                 let atOrg2 = try transientStores[1].privateData(txID: "net-tx")
                 #expect(atOrg2.count == 1)
                 #expect(
-                    atOrg2.first?.privateSimulationResults.pvtRwset.nsPvtRwset.first?.collectionPvtRwset.map(\.collectionName)
+                    atOrg2.first?.privateSimulationResults.pvtRwset.nsPvtRwset.first?.collectionPvtRwset.map(
+                        \.collectionName
+                    )
                         == ["shared"]
                 )
 
@@ -199,13 +209,23 @@ struct NetworkTests {
                 )
                 let requests = try ["shared", "org1"].map { name in
                     PrivateDataRequest(
-                        digest: PrivateDataDigest(txID: "net-tx", namespace: "cc", collection: name, blockSeq: 1, seqInBlock: 0),
+                        digest: PrivateDataDigest(
+                            txID: "net-tx",
+                            namespace: "cc",
+                            collection: name,
+                            blockSeq: 1,
+                            seqInBlock: 0
+                        ),
                         endorsers: [members[0].signer.serialized],
                         collection: try collections.collection(namespace: "cc", name: name)
                     )
                 }
                 let fetched = try await services[1].puller.fetch(requests)
-                #expect(fetched.elements[requests[0].digest] == [TestBlocks.privateRWSetBytes([TestBlocks.write("k", "shared value")])])
+                #expect(
+                    fetched.elements[requests[0].digest] == [
+                        TestBlocks.privateRWSetBytes([TestBlocks.write("k", "shared value")])
+                    ]
+                )
                 #expect(fetched.elements[requests[1].digest] == nil)
                 group.cancelAll()
             }

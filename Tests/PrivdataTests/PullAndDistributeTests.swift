@@ -6,8 +6,8 @@ import Ledger
 import MSP
 import Privdata
 import SwiftProtobuf
-import TestSupport
 import Synchronization
+import TestSupport
 import Testing
 import TransientStore
 import Wire
@@ -47,13 +47,27 @@ struct PullAndDistributeTests {
         let data = try Chain.privateData()
         let validator = try referenceValidator("peer0.org1")
         for number in 1...16 as ClosedRange<UInt64> {
-            try await ledger.commit(try Conformance.block(number), validator: validator, privateData: data[number] ?? [])
+            try await ledger.commit(
+                try Conformance.block(number),
+                validator: validator,
+                privateData: data[number] ?? []
+            )
         }
         return (ledger, transient, try Chain.collections(ledger, localMSPID: "Org1MSP"))
     }
 
-    static func gossip(_ hub: LocalHub, _ who: (mspID: String, member: String), _ endpoint: String) throws -> LocalGossip {
-        try LocalGossip(hub: hub, channel: Chain.channel, signer: try Chain.signer(who), mspID: who.mspID, endpoint: endpoint)
+    static func gossip(
+        _ hub: LocalHub,
+        _ who: (mspID: String, member: String),
+        _ endpoint: String
+    ) throws -> LocalGossip {
+        try LocalGossip(
+            hub: hub,
+            channel: Chain.channel,
+            signer: try Chain.signer(who),
+            mspID: who.mspID,
+            endpoint: endpoint
+        )
     }
 
     /// Serves requests arriving at `gossip` with `puller` until the task is cancelled.
@@ -72,7 +86,13 @@ struct PullAndDistributeTests {
         endorsers: [Data] = []
     ) throws -> PrivateDataRequest {
         PrivateDataRequest(
-            digest: PrivateDataDigest(txID: txID, namespace: "kv", collection: collection, blockSeq: block, seqInBlock: tx),
+            digest: PrivateDataDigest(
+                txID: txID,
+                namespace: "kv",
+                collection: collection,
+                blockSeq: block,
+                seqInBlock: tx
+            ),
             endorsers: endorsers,
             collection: try collections.collection(namespace: "kv", name: collection)
         )
@@ -116,7 +136,12 @@ struct PullAndDistributeTests {
                 #expect(Set(org1.elements.keys.map(\.collection)) == ["coll12", "coll1"])
                 for (digest, payloads) in org1.elements {
                     let expected = hashes.first {
-                        $0.key == PrivateDataKey(txIndex: digest.seqInBlock, namespace: "kv", collection: digest.collection)
+                        $0.key
+                            == PrivateDataKey(
+                                txIndex: digest.seqInBlock,
+                                namespace: "kv",
+                                collection: digest.collection
+                            )
                     }?.expectedHash
                     #expect(payloads.map(Digest.sha256) == [try #require(expected)], "\(digest)")
                 }
@@ -157,7 +182,13 @@ struct PullAndDistributeTests {
             // Directly: digests of block 17 (not committed) with and without a tx id.
             let direct = try retriever.retrieve(
                 [
-                    PrivateDataDigest(txID: "pending-tx", namespace: "kv", collection: "coll1", blockSeq: 17, seqInBlock: 0),
+                    PrivateDataDigest(
+                        txID: "pending-tx",
+                        namespace: "kv",
+                        collection: "coll1",
+                        blockSeq: 17,
+                        seqInBlock: 0
+                    ),
                     PrivateDataDigest(txID: "", namespace: "kv", collection: "coll12", blockSeq: 17, seqInBlock: 0),
                 ],
                 for: try Chain.signedData(Self.peer1Org1)
@@ -276,7 +307,12 @@ struct PullAndDistributeTests {
             let org2 = try await node(Chain.org2Peer, "p0o2")
             sender.gossip.visible.withLock { $0 = false }
 
-            func collection(_ name: String, _ policy: String, required: Int32, maximum: Int32) throws -> Protos_CollectionConfig {
+            func collection(
+                _ name: String,
+                _ policy: String,
+                required: Int32,
+                maximum: Int32
+            ) throws -> Protos_CollectionConfig {
                 var config = Protos_StaticCollectionConfig()
                 config.name = name
                 config.memberOrgsPolicy.signaturePolicy = try PolicyDSL.parse(policy)
@@ -304,9 +340,17 @@ struct PullAndDistributeTests {
                 group.addTask { await org2.service.run() }
                 // The plan: "both" goes to one peer of each org, the first pick demands an ack; "org1only" to
                 // peer1.org1 only.
-                let plan = try sender.service.distributor.plan(txID: "tx1", data: results([both, org1Only]), blockHeight: 20)
+                let plan = try sender.service.distributor.plan(
+                    txID: "tx1",
+                    data: results([both, org1Only]),
+                    blockHeight: 20
+                )
                 let bothPicks = plan.filter {
-                    if case .privateData(let m)? = $0.message.content { m.payload.collectionName == "both" } else { false }
+                    if case .privateData(let m)? = $0.message.content {
+                        m.payload.collectionName == "both"
+                    } else {
+                        false
+                    }
                 }
                 #expect(Set(bothPicks.map(\.peer.pkiID)) == [peer1.gossip.pkiID, org2.gossip.pkiID])
                 #expect(bothPicks.filter(\.demandsAck).count == 1)
@@ -318,21 +362,40 @@ struct PullAndDistributeTests {
                 #expect(try sender.transient.privateData(txID: "tx1").count == 1)
                 let deadline = ContinuousClock.now.advanced(by: .seconds(30))
                 while ContinuousClock.now < deadline,
-                    (try peer1.transient.privateData(txID: "tx1").count < 2 || org2.transient.privateData(txID: "tx1").isEmpty)
+                    try peer1.transient.privateData(txID: "tx1").count < 2
+                        || org2.transient.privateData(txID: "tx1").isEmpty
                 {
                     try await Task.sleep(for: .milliseconds(5))
                 }
                 let atPeer1 = try peer1.transient.privateData(txID: "tx1")
-                #expect(Set(atPeer1.flatMap { $0.privateSimulationResults.pvtRwset.nsPvtRwset.flatMap { $0.collectionPvtRwset.map(\.collectionName) } }) == ["both", "org1only"])
+                #expect(
+                    Set(
+                        atPeer1.flatMap {
+                            $0.privateSimulationResults.pvtRwset.nsPvtRwset.flatMap {
+                                $0.collectionPvtRwset.map(\.collectionName)
+                            }
+                        }
+                    ) == ["both", "org1only"]
+                )
                 #expect(atPeer1.allSatisfy { $0.receivedAtBlockHeight == 20 })
                 let atOrg2 = try org2.transient.privateData(txID: "tx1")
-                #expect(atOrg2.flatMap { $0.privateSimulationResults.pvtRwset.nsPvtRwset.flatMap { $0.collectionPvtRwset.map(\.collectionName) } } == ["both"])
+                #expect(
+                    atOrg2.flatMap {
+                        $0.privateSimulationResults.pvtRwset.nsPvtRwset.flatMap {
+                            $0.collectionPvtRwset.map(\.collectionName)
+                        }
+                    } == ["both"]
+                )
                 #expect(atOrg2.first?.privateSimulationResults.collectionConfigs["cc"]?.config.count == 2)
 
                 // Too few eligible peers for the required count.
                 let greedy = try collection("greedy", "OR('Org1MSP.member','Org2MSP.member')", required: 3, maximum: 3)
                 do {
-                    try await sender.service.distributor.distribute(txID: "tx2", data: results([greedy]), blockHeight: 20)
+                    try await sender.service.distributor.distribute(
+                        txID: "tx2",
+                        data: results([greedy]),
+                        blockHeight: 20
+                    )
                     Issue.record("distribution with too few peers succeeded")
                 } catch let error as PrivdataError {
                     #expect(error.code == .distributionFailed && error.message.contains("at least 3"))

@@ -62,7 +62,12 @@ final class DictionaryFetcher: PrivateDataFetcher {
         let data = self.data.value
         for request in requests {
             let digest = request.digest
-            let key = Key(block: digest.blockSeq, tx: digest.seqInBlock, namespace: digest.namespace, collection: digest.collection)
+            let key = Key(
+                block: digest.blockSeq,
+                tx: digest.seqInBlock,
+                namespace: digest.namespace,
+                collection: digest.collection
+            )
             if self.purged.contains(key) {
                 result.purged.insert(digest)
             } else if let bytes = data[key] {
@@ -128,13 +133,23 @@ enum Chain {
     }
 
     /// The dictionary a ``DictionaryFetcher`` serves for `data`.
-    static func fetcherData(_ data: [UInt64: [TxPrivateData]], blocks: ClosedRange<UInt64>) -> [DictionaryFetcher.Key: Data] {
+    static func fetcherData(
+        _ data: [UInt64: [TxPrivateData]],
+        blocks: ClosedRange<UInt64>
+    ) -> [DictionaryFetcher.Key: Data] {
         var result: [DictionaryFetcher.Key: Data] = [:]
         for block in blocks {
             for tx in data[block] ?? [] {
                 for ns in tx.writeSet.nsPvtRwset {
                     for coll in ns.collectionPvtRwset {
-                        result[.init(block: block, tx: tx.txIndex, namespace: ns.namespace, collection: coll.collectionName)] =
+                        result[
+                            .init(
+                                block: block,
+                                tx: tx.txIndex,
+                                namespace: ns.namespace,
+                                collection: coll.collectionName
+                            )
+                        ] =
                             coll.rwset
                     }
                 }
@@ -166,7 +181,10 @@ enum Chain {
     }
 
     /// Signed data of `peer` over `bytes` (a handshake or StateInfo stand-in with a real signature).
-    static func signedData(_ peer: (mspID: String, member: String), over bytes: Data = Data("hello".utf8)) throws
+    static func signedData(
+        _ peer: (mspID: String, member: String),
+        over bytes: Data = Data("hello".utf8)
+    ) throws
         -> SignedData
     {
         let signer = try signer(peer)

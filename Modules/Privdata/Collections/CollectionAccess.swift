@@ -1,8 +1,8 @@
 public import ChannelConfig
 import Foundation
 public import MSP
-public import Wire
 internal import SwiftProtobuf
+public import Wire
 
 /// One private data collection as Fabric's `SimpleCollection` sees it: its static configuration, the member
 /// organisations read from the member-orgs signature policy, and that policy compiled against the channel's

@@ -104,7 +104,10 @@ public final class CollectionStore: Sendable {
     /// The static configuration of `name` in `namespace` (generated for an implicit collection).
     ///
     /// - Throws: ``PrivdataError/Code-swift.struct/collectionNotFound`` naming the namespace and collection.
-    public func staticConfig(namespace: String, collection name: String) throws(PrivdataError)
+    public func staticConfig(
+        namespace: String,
+        collection name: String
+    ) throws(PrivdataError)
         -> Protos_StaticCollectionConfig
     {
         if name.hasPrefix(Self.implicitCollectionPrefix) {
@@ -168,7 +171,10 @@ public final class CollectionStore: Sendable {
     }
 
     /// Compiles a static configuration (for example one that came with private data) of `namespace`.
-    public func compile(namespace: String, config: Protos_StaticCollectionConfig) throws(PrivdataError)
+    public func compile(
+        namespace: String,
+        config: Protos_StaticCollectionConfig
+    ) throws(PrivdataError)
         -> CollectionAccess
     {
         let bytes = (try? config.serializedBytes()) ?? Data()

@@ -197,10 +197,13 @@ public struct PrivateDataProvider: Sendable {
                         }
                         guard let candidates = fetched.elements[digest], !candidates.isEmpty else { continue }
                         remaining.remove(key)
-                        if let match = candidates.first(where: { Digest.sha256($0) == eligible[key]!.info.expectedHash }) {
+                        if let match = candidates.first(where: { Digest.sha256($0) == eligible[key]!.info.expectedHash }
+                        ) {
                             found[key] = match
                         } else {
-                            self.logger.warning("fetched private data of \(digest) does not match its hash; reconciling later")
+                            self.logger.warning(
+                                "fetched private data of \(digest) does not match its hash; reconciling later"
+                            )
                             reconcileLater.insert(key)
                         }
                     }
@@ -233,10 +236,20 @@ public struct PrivateDataProvider: Sendable {
         }
         let privateData = byTx.keys.sorted().map { TxPrivateData(txIndex: $0, writeSet: byTx[$0]!) }
         var missing = (remaining.union(reconcileLater)).sorted().map {
-            MissingPrivateData(txIndex: $0.txIndex, namespace: $0.namespace, collection: $0.collection, isEligible: true)
+            MissingPrivateData(
+                txIndex: $0.txIndex,
+                namespace: $0.namespace,
+                collection: $0.collection,
+                isEligible: true
+            )
         }
         missing += ineligible.sorted().map {
-            MissingPrivateData(txIndex: $0.txIndex, namespace: $0.namespace, collection: $0.collection, isEligible: false)
+            MissingPrivateData(
+                txIndex: $0.txIndex,
+                namespace: $0.namespace,
+                collection: $0.collection,
+                isEligible: false
+            )
         }
         if !remaining.isEmpty {
             self.logger.warning(

@@ -57,7 +57,11 @@ public final class PrivdataCoordinator: BlockCommitCoordinator {
         do {
             codes = try await self.committer.validate(block)
         } catch {
-            throw PrivdataError(.validationFailed, "validation of block \(number) of \(self.channelID) failed", cause: error)
+            throw PrivdataError(
+                .validationFailed,
+                "validation of block \(number) of \(self.channelID) failed",
+                cause: error
+            )
         }
         // A commit that staged this block's private data and crashed: commit with what the store holds.
         if (try? self.committer.hasStagedPrivateData(block: number)) == true {
@@ -121,7 +125,11 @@ public final class PrivdataCoordinator: BlockCommitCoordinator {
         do {
             try self.transientStore.persist(txID: txID, blockHeight: blockHeight, privateSimulationResults: data)
         } catch {
-            throw PrivdataError(.storage, "cannot store private data of tx \(txID) in the transient store", cause: error)
+            throw PrivdataError(
+                .storage,
+                "cannot store private data of tx \(txID) in the transient store",
+                cause: error
+            )
         }
     }
 }

@@ -109,7 +109,9 @@ public final class PrivateDataPuller: PrivateDataFetcher {
                     available.first { self.isPreferred($0, for: request) }
                     ?? available.first { request.collection.accepts($0.signedData) }
                 guard let chosen else { continue }
-                assignment[chosen.member.pkiID, default: (peer: chosen.member.remotePeer, digests: [])].digests.append(request.digest)
+                assignment[chosen.member.pkiID, default: (peer: chosen.member.remotePeer, digests: [])].digests.append(
+                    request.digest
+                )
             }
             if assignment.isEmpty { break }
             let answered = await self.exchange(assignment)
@@ -170,7 +172,11 @@ public final class PrivateDataPuller: PrivateDataFetcher {
         for (pkiID, job) in assignment {
             var request = Gossip_RemotePvtDataRequest()
             request.digests = job.digests.map(\.message)
-            var message = Gossip_GossipMessage(channel: self.gossip.channelID, tag: .chanOnly, content: .privateReq(request))
+            var message = Gossip_GossipMessage(
+                channel: self.gossip.channelID,
+                tag: .chanOnly,
+                content: .privateReq(request)
+            )
             message.nonce = UInt64.random(in: 1...UInt64.max)
             nonces[message.nonce] = pkiID
             self.gossip.send(message, to: job.peer)

@@ -70,7 +70,8 @@ public struct PrivateDataRetriever: Sendable {
                         }
                         guard let access, access.accepts(requester) else { continue }
                         for ns in results.pvtRwset.nsPvtRwset where ns.namespace == digest.namespace {
-                            for collection in ns.collectionPvtRwset where collection.collectionName == digest.collection {
+                            for collection in ns.collectionPvtRwset where collection.collectionName == digest.collection
+                            {
                                 if !collection.rwset.isEmpty { payloads.append(collection.rwset) }
                             }
                         }

@@ -69,10 +69,12 @@ public final class Reconciler: Sendable {
             var unreconciled: [UnreconciledPrivateData] = []
             for block in missing {
                 for entry in block.entries {
-                    guard let access = try? self.collections.collection(
-                        namespace: entry.namespace,
-                        name: entry.collection
-                    ) else {
+                    guard
+                        let access = try? self.collections.collection(
+                            namespace: entry.namespace,
+                            name: entry.collection
+                        )
+                    else {
                         unreconciled.append(UnreconciledPrivateData(blockNumber: block.blockNumber, missing: entry))
                         continue
                     }
