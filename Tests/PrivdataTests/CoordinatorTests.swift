@@ -279,6 +279,62 @@ struct CoordinatorTests {
         }
     }
 
+    /// The reference codes with block 15's first transaction marked invalid (ENDORSEMENT_POLICY_FAILURE).
+    struct InvalidFirstTx: TransactionValidator {
+        let reference: ReferenceFilterValidator
+
+        func validate(_ block: Common_Block, context: any ValidationContext) async throws -> [Protos_TxValidationCode] {
+            var codes = try await self.reference.validate(block, context: context)
+            if block.header.number == 15, !codes.isEmpty { codes[0] = .endorsementPolicyFailure }
+            return codes
+        }
+    }
+
+    /// Fabric's TestSkipPullingAllInvalidTransactions and the StorePvtDataOfInvalidTx capability: without it the
+    /// private data of invalid transactions is neither fetched nor recorded; with it and
+    /// skipPullingInvalidTransactionsDuringCommit it is recorded as missing but not pulled.
+    @Test(
+        "invalid transactions: skipped without StorePvtDataOfInvalidTx, not pulled when configured so",
+        arguments: [
+            false, true,
+        ]
+    )
+    func invalidTransactions(storeInvalid: Bool) async throws {
+        try await TemporaryDirectory.with("privdata-coord-invalid-tx") { directory in
+            let (ledger, transient) = try Chain.stores(directory)
+            let collections = try Chain.collections(ledger, localMSPID: "Org1MSP")
+            let fetcher = DictionaryFetcher()
+            var config = PrivdataConfig.coreYAMLDefaults
+            config.pullRetryThreshold = .seconds(1)
+            config.skipPullingInvalidTransactionsDuringCommit = true
+            let coordinator = PrivdataCoordinator(
+                channelID: Chain.channel,
+                committer: LedgerPrivdataCommitter(
+                    ledger: ledger,
+                    validator: InvalidFirstTx(reference: try referenceValidator("peer0.org1"))
+                ),
+                provider: PrivateDataProvider(
+                    channelID: Chain.channel,
+                    collections: collections,
+                    transientStore: transient,
+                    fetcher: fetcher,
+                    local: try Chain.local(Chain.org1Peer),
+                    config: config,
+                    clock: InstantGossipClock()
+                ),
+                storePvtDataOfInvalidTx: { storeInvalid }
+            )
+            for number in 1...15 as ClosedRange<UInt64> {
+                try await coordinator.storeBlock(try Conformance.block(number), privateData: [])
+            }
+            let pulled = fetcher.calls.value.flatMap { $0 }.filter { $0.blockSeq == 15 }
+            #expect(!pulled.isEmpty && pulled.allSatisfy { $0.seqInBlock != 0 })
+            let tx0 = try kvMissing(ledger).flatMap(\.entries).filter { $0.txIndex == 0 }
+            #expect(tx0.count == (storeInvalid ? 2 : 0))  // coll12 and coll1 of tx 0
+            #expect(try ledger.validationCode(txID: try Chain.txIDs(15)[0]) == .endorsementPolicyFailure)
+        }
+    }
+
     /// Fabric's TestCoordinatorStoreInvalidBlock: no data, or a validator whose codes do not match the
     /// transactions, fails the block and commits nothing.
     @Test("invalid blocks are refused and nothing is committed")
