@@ -140,10 +140,20 @@ let layers: [Module] = [
         uses: ["ChannelConfig", "MSP", "Wire"],
         external: [grpcCore, grpcHTTP2, grpcProtobuf, protobuf, logging, metrics, serviceLifecycle]
     ),
-    // 7: the peer: Peer, channels, GossipService wiring, configuration (core.yaml + CORE_ env), admin service.
+    // 7: private data: collection store and access, the coordinator (StoreBlock: private data from the block, the
+    //    transient store or other peers), pull/serve of private data, endorsement-time distribution, reconciliation.
+    //    One row above GossipState: the coordinator is GossipState's BlockCommitCoordinator and the state-transfer
+    //    StateBlockSource, so Privdata uses GossipState's protocols (and PeerCore moves up to 8).
+    Module(
+        "Privdata",
+        layer: 7,
+        uses: ["Gossip", "GossipState", "Ledger", "TransientStore", "ChannelConfig", "MSP", "Wire"],
+        external: [protobuf, logging]
+    ),
+    // 8: the peer: Peer, channels, GossipService wiring, configuration (core.yaml + CORE_ env), admin service.
     Module(
         "PeerCore",
-        layer: 7,
+        layer: 8,
         uses: ["Deliver", "Election", "GossipState", "Gossip", "Ledger", "TransientStore", "ChannelConfig", "MSP", "Wire"],
         external: [
             yams, logging, metrics, prometheus, protobuf, grpcCore, grpcHTTP2, serviceLifecycle, nioHTTP1, nioPosix,
@@ -244,13 +254,15 @@ let layers: [Module] = [
 /// Test targets: one per module that has tests, named `<Module>Tests`, under Tests/.
 let testedModules: [String] = [
     "Wire", "MSP", "ChannelConfig", "Ledger", "TransientStore", "Gossip", "Election", "Deliver", "GossipState",
-    "PeerCore", "NetGen", "DevOrderer", "LocalNet", "GossipSimulator", "BenchKit",
+    "PeerCore", "NetGen", "DevOrderer", "LocalNet", "GossipSimulator", "BenchKit", "Privdata",
 ]
 
 /// Targets of this package that a test target uses besides its module and TestSupport (the gossip acceptance
 /// test makes its network with NetGen and runs Election over real nodes).
 let testUses: [String: [String]] = [
     "Gossip": ["NetGen", "Election", "ChannelConfig", "MSP"],
+    // Real ledgers, transient stores, netgen identities and gossip nodes under the private-data services.
+    "Privdata": ["NetGen", "Gossip", "GossipState", "Ledger", "TransientStore", "ChannelConfig", "MSP"],
 ]
 
 /// Products of other packages that a test target uses beyond SwiftProtobuf (SQLite for the storage tests, an
