@@ -154,7 +154,10 @@ let layers: [Module] = [
     Module(
         "PeerCore",
         layer: 8,
-        uses: ["Deliver", "Election", "GossipState", "Gossip", "Ledger", "TransientStore", "ChannelConfig", "MSP", "Wire"],
+        uses: [
+            "Privdata", "Deliver", "Election", "GossipState", "Gossip", "Ledger", "TransientStore", "ChannelConfig",
+            "MSP", "Wire",
+        ],
         external: [
             yams, logging, metrics, prometheus, protobuf, grpcCore, grpcHTTP2, serviceLifecycle, nioHTTP1, nioPosix,
         ]

@@ -74,4 +74,47 @@ public actor ChannelCommitter {
         self.onCommit(committed)
         return .committed(committed)
     }
+
+    /// The validator's codes for `block` (before MVCC), for a caller that decides on private data between
+    /// validation and commit (the private-data coordinator).
+    public func validate(_ block: Common_Block) async throws -> [Protos_TxValidationCode] {
+        try await self.validator.validate(block, context: self.ledger.validationContext)
+    }
+
+    /// Commits `block` whose transactions ``validate(_:)`` coded `validationCodes`, with the private data found
+    /// and the missing-data records; same ordering rules as ``commit(_:privateData:missingPrivateData:)``.
+    @discardableResult
+    public func commit(
+        _ block: Common_Block,
+        validationCodes: [Protos_TxValidationCode],
+        privateData: [TxPrivateData],
+        missingPrivateData: [MissingPrivateData]
+    ) throws -> Outcome {
+        let height = self.ledger.height
+        let number = block.header.number
+        if number < height { return .alreadyCommitted }
+        guard number == height else {
+            throw PeerCoreError(
+                .badBlock,
+                "channel \(self.ledger.ledgerID): block \(number) cannot be committed at height \(height); "
+                    + "blocks are committed in order"
+            )
+        }
+        let committed = try self.ledger.commit(
+            block,
+            validationCodes: validationCodes,
+            privateData: privateData,
+            missingPrivateData: missingPrivateData
+        )
+        self.logger.info(
+            "committed block",
+            metadata: [
+                "channel": "\(self.ledger.ledgerID)", "block": "\(number)",
+                "transactions": "\(block.data.data.count)", "private": "\(privateData.count)",
+                "missing": "\(missingPrivateData.count)",
+            ]
+        )
+        self.onCommit(committed)
+        return .committed(committed)
+    }
 }

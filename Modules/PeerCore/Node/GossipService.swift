@@ -6,8 +6,10 @@ public import Gossip
 import GossipState
 import Ledger
 public import Logging
+public import Privdata
 import Synchronization
-import Wire
+public import TransientStore
+public import Wire
 
 /// Fabric's `GossipService` for this peer: the process's gossip node, and for each channel
 /// (``initializeChannel(_:)``) the services `InitializeChannel` starts: gossip's JoinChan from the channel config,
@@ -21,7 +23,12 @@ public final class GossipService: ChannelServiceFactory {
     let channelMSPs: ChannelMSPRegistry
     let trustStore: TLSTrustStore?
     let logger: Logger
+    /// Endorsement-time private data of every channel (`<peer.fileSystemPath>/transientstore`).
+    let transientStores: TransientStoreProvider?
+    /// This peer as collection access filters see it (MSP ID and self-signed data).
+    let localPeer: LocalPeerIdentity?
     private let tasks = Mutex<[String: Task<Void, Never>]>([:])
+    private let privdata = Mutex<[String: PrivdataService]>([:])
 
     /// Creates the service over the process's deliver service and gossip node.
     public init(
@@ -31,9 +38,13 @@ public final class GossipService: ChannelServiceFactory {
         mcs: any MessageCryptoService,
         channelMSPs: ChannelMSPRegistry,
         trustStore: TLSTrustStore? = nil,
+        transientStores: TransientStoreProvider? = nil,
+        localPeer: LocalPeerIdentity? = nil,
         logger: Logger = Logger(label: "peer.gossip")
     ) {
         self.trustStore = trustStore
+        self.transientStores = transientStores
+        self.localPeer = localPeer
         self.configuration = configuration
         self.deliver = deliver
         self.node = node
@@ -77,14 +88,19 @@ public final class GossipService: ChannelServiceFactory {
 
     public func initializeChannel(_ channel: PeerChannel) async throws(PeerCoreError) -> any ChannelServices {
         let id = channel.id
+        let privdata = try self.makePrivdataService(channel)
         let state: GossipStateProvider
         do {
+            let coordinator: any BlockCommitCoordinator =
+                privdata?.coordinator ?? LedgerCoordinator(committer: channel.committer)
+            let blockSource: any StateBlockSource =
+                privdata?.blockSource ?? LedgerBlockSource(ledger: channel.ledger)
             state = try GossipStateProvider(
                 channel: id,
                 config: self.configuration.stateConfig,
                 gossip: GossipNodeStateAdapter(node: self.node, channel: id),
-                coordinator: LedgerCoordinator(committer: channel.committer),
-                blockSource: LedgerBlockSource(ledger: channel.ledger),
+                coordinator: coordinator,
+                blockSource: blockSource,
                 accessPolicy: ChannelReadersPolicy { channel.bundle },
                 mcs: self.mcs,
                 logger: Logger(label: "gossip.state")
@@ -159,10 +175,61 @@ public final class GossipService: ChannelServiceFactory {
             await withDiscardingTaskGroup { group in
                 group.addTask { await state.run() }
                 if let election { group.addTask { await election.run() } }
+                if let privdata { group.addTask { await privdata.run() } }
             }
         }
         self.tasks.withLock { $0[id] = runner }
+        if let privdata { self.privdata.withLock { $0[id] = privdata } }
         return GossipChannelServices(handle: handle, state: state, runner: runner)
+    }
+
+    /// The channel's private-data services (Fabric's coordinator, puller, distributor and reconciler), or nil when
+    /// the peer runs without a transient store (tests of the block path alone).
+    private func makePrivdataService(_ channel: PeerChannel) throws(PeerCoreError) -> PrivdataService? {
+        guard let transientStores = self.transientStores, let localPeer = self.localPeer else { return nil }
+        let config = self.configuration.privdataConfig
+        let collections = CollectionStore(
+            channelID: channel.id,
+            source: LedgerCollectionConfigSource(ledger: channel.ledger),
+            deserializer: { channel.bundle.mspManager },
+            localMSPID: localPeer.mspID,
+            implicitPolicy: config.implicitCollectionDisseminationPolicy
+        )
+        do {
+            return try PrivdataService(
+                channelID: channel.id,
+                ledger: channel.ledger,
+                committer: ChannelPrivdataCommitter(committer: channel.committer),
+                transientStore: transientStores.openStore(ledgerID: channel.id),
+                gossip: GossipNodePrivdataAdapter(node: self.node, channel: channel.id),
+                collections: collections,
+                local: localPeer,
+                accessPolicy: ChannelReadersPolicy { channel.bundle },
+                config: config,
+                storePvtDataOfInvalidTx: { channel.bundle.application?.capabilities.storePvtDataOfInvalidTx ?? false },
+                logger: Logger(label: "privdata")
+            )
+        } catch {
+            throw PeerCoreError(.badConfiguration, "cannot start private data for channel \(channel.id)", cause: error)
+        }
+    }
+
+    /// Fabric's `DistributePrivateData`: stores the private data of an endorsed transaction in this peer's
+    /// transient store and pushes it to eligible peers of the channel (required acknowledgements within
+    /// `peer.gossip.pvtData.pushAckTimeout`).
+    ///
+    /// - Throws: ``PeerCoreError/Code/channelNotFound`` for a channel without private-data services; the distributor's
+    ///   error when fewer peers than required acknowledged.
+    public func distributePrivateData(
+        channelID: String,
+        txID: String,
+        data: Transientstore_TxPvtReadWriteSetWithConfigInfo,
+        blockHeight: UInt64
+    ) async throws {
+        guard let service = self.privdata.withLock({ $0[channelID] }) else {
+            throw PeerCoreError(.channelNotFound, "channel \(channelID) has no private-data services on this peer")
+        }
+        try await service.distribute(txID: txID, data: data, blockHeight: blockHeight)
     }
 }
 

@@ -5,7 +5,9 @@ internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
 public import Logging
 import MSP
+import Privdata
 public import Prometheus
+import TransientStore
 public import ServiceLifecycle
 import Synchronization
 
@@ -24,6 +26,8 @@ public final class PeerNode: Service {
     /// The TLS CAs client certificates must chain to, shared by the gossip and admin servers: the configured
     /// roots plus the TLS CAs of every joined channel's organisations (nil without TLS).
     let trustStore: TLSTrustStore?
+    /// The channel services (gossip, state, deliver, private data).
+    public let services: GossipService
     private let ports = Mutex<(admin: Int?, operations: Int?)>((nil, nil))
     private let portsReady = AsyncStream<Void>.makeStream()
     private let running = Atomic<Bool>(false)
@@ -98,14 +102,31 @@ public final class PeerNode: Service {
         } catch {
             throw PeerCoreError(.badConfiguration, "cannot set up gossip", cause: error)
         }
+        // Private data: the transient store beside the ledgers, and this peer's self-signed data for the
+        // collection access filters.
+        let transientStores: TransientStoreProvider
+        let localPeer: LocalPeerIdentity
+        do {
+            transientStores = try TransientStoreProvider(
+                directory: configuration.fileSystemPath.appendingPathComponent("transientstore")
+            )
+            localPeer = try LocalPeerIdentity(mspID: identity.mspID, identity: identity.serializedIdentity) {
+                try identity.signer.sign($0)
+            }
+        } catch {
+            throw PeerCoreError(.badConfiguration, "cannot set up private data", cause: error)
+        }
         let gossip = GossipService(
             configuration: configuration,
             deliver: self.deliver,
             node: self.node,
             mcs: mcs,
             channelMSPs: mcs.channels,
-            trustStore: self.trustStore
+            trustStore: self.trustStore,
+            transientStores: transientStores,
+            localPeer: localPeer
         )
+        self.services = gossip
         self.peer = try Peer(configuration: configuration, identity: identity, services: gossip, logger: logger)
     }
 
