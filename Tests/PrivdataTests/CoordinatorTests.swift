@@ -244,6 +244,50 @@ struct CoordinatorTests {
         }
     }
 
+    /// Fabric's TestReconciliationHappyPathWithScheduler: the reconciler's own loop finds the missing data of
+    /// block 15 and commits it; disabled, it returns at once.
+    @Test("the reconciler's scheduled loop reconciles; a disabled reconciler does nothing")
+    func scheduledReconciliation() async throws {
+        try await TemporaryDirectory.with("privdata-reconcile-loop") { directory in
+            let data = try Chain.privateData()
+            let peer = try Self.peer(directory, fetcher: nil, config: PrivdataConfig())
+            for number in 1...15 as ClosedRange<UInt64> {
+                try await peer.coordinator.storeBlock(try Conformance.block(number), privateData: [])
+            }
+            #expect(try kvMissing(peer.ledger).first?.entries.count == 15)
+            let fetcher = DictionaryFetcher(Chain.fetcherData(data, blocks: 15...15))
+            let disabled = Reconciler(
+                ledger: peer.ledger,
+                collections: peer.collections,
+                fetcher: fetcher,
+                config: PrivdataConfig(),
+                clock: InstantGossipClock()
+            )
+            await disabled.run()
+            #expect(fetcher.calls.value.isEmpty)
+
+            var config = PrivdataConfig.coreYAMLDefaults
+            config.reconcileSleepInterval = .seconds(60)
+            let reconciler = Reconciler(
+                ledger: peer.ledger,
+                collections: peer.collections,
+                fetcher: fetcher,
+                config: config,
+                clock: InstantGossipClock()
+            )
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { await reconciler.run() }
+                let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+                while ContinuousClock.now < deadline, try !kvMissing(peer.ledger).isEmpty {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                group.cancelAll()
+            }
+            #expect(try kvMissing(peer.ledger).isEmpty)
+            #expect(summary(try peer.ledger.privateData(block: 15)) == summary(data[15] ?? []))
+        }
+    }
+
     /// With nothing anywhere, the coordinator asks peers until pullRetryThreshold (1 s apart on an instant
     /// clock), then commits with the data recorded as eligible missing.
     @Test("pulls are retried until pullRetryThreshold, then the block commits without the data")
