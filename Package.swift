@@ -212,7 +212,7 @@ let layers: [Module] = [
         "LocalNet",
         layer: 9,
         path: "Tools/LocalNet",
-        uses: ["NetGen", "PeerCore", "Ledger", "MSP", "Wire"],
+        uses: ["NetGen", "PeerCore", "Ledger", "ChannelConfig", "MSP", "Wire"],
         external: [grpcCore, grpcHTTP2, grpcProtobuf, protobuf]
     ),
     Module(

@@ -473,8 +473,12 @@ public final class PeerLedger: Sendable {
         try self.privateDataStore.missingData(mostRecentBlocks: maxBlocks)
     }
 
-    /// SHA-256 over all state rows and the savepoint: equal for ledgers with equal state.
-    public func stateFingerprint() throws(LedgerError) -> Data { try self.stateDB.fingerprint() }
+    /// SHA-256 over all state rows and the savepoint: equal for ledgers with equal state. Without
+    /// `includingPrivate` the cleartext private state is left out, so peers of organisations that are members of
+    /// different collections still agree when their shared (public and hashed) state is equal.
+    public func stateFingerprint(includingPrivate: Bool = true) throws(LedgerError) -> Data {
+        try self.stateDB.fingerprint(includingPrivate: includingPrivate)
+    }
 
     // MARK: Helpers
 

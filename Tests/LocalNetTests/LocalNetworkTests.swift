@@ -180,4 +180,114 @@ struct LocalNetworkTests {
             #expect(throws: Never.self, "\(peer.name)'s block 2") { try verifier.verifySignatures(block) }
         }
     }
+
+    @Test(
+        "private data: members store it, others only its hashes; a member down at distribution gets it; BTL purges",
+        .enabled(if: Self.executables != nil, "peer and dev-orderer are not built next to the tests")
+    )
+    func privateData() async throws {
+        let temp = try TemporaryDirectory("localnet-pvt")
+        defer { temp.remove() }
+        var options = LocalNetwork.Options(directory: temp.appending("net"), executables: Self.executables!)
+        options.basePort = 29050
+        options.maxMessageCount = 1  // one block per transaction: BTL counts blocks
+        let network = try LocalNetwork(options: options)
+        var processes: [ManagedProcess?] = []
+        let orderer = try await network.startOrderer()
+        defer {
+            for process in processes { process?.signal(SIGKILL) }
+            orderer.signal(SIGKILL)
+        }
+        for index in network.peers.indices {
+            processes.append(try await network.startPeer(index))
+            try await network.join(index)
+        }
+        let all = Array(network.peers.indices)
+        let firstOrg = network.peers[0].organization.mspID
+        let members = all.filter { network.peers[$0].organization.mspID == firstOrg }  // [0, 1]
+        let others = all.filter { !members.contains($0) }
+        let workload = try network.workload()
+        #expect(try await network.broadcast([try workload.definition()]) == 1)
+        try await Self.eventually("every peer commits the definition") { await Self.agree(network, indices: all, height: 2) }
+
+        // The first org's second peer is down while its peer0 endorses and distributes.
+        processes[members[1]]?.signal(SIGKILL)
+        _ = await processes[members[1]]?.wait()
+        let transaction = try workload.privateTransaction(0, height: 2)
+        // The endorser needs the channel's other peers in its gossip view (their StateInfo) before it can reach
+        // collAll's required peer; until then distribution fails and is retried, as a client would.
+        var distributed = false
+        let deadline = ContinuousClock.now + .seconds(90)
+        while !distributed {
+            do {
+                try await network.adminClient(members[0]).distributePrivateData(
+                    channelID: network.manifest.channelID,
+                    txID: transaction.txID,
+                    data: transaction.privateData,
+                    blockHeight: 2
+                )
+                distributed = true
+            } catch {
+                guard ContinuousClock.now < deadline else { throw error }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        #expect(try await network.broadcast([transaction.envelope]) == 1)
+        let running = all.filter { $0 != members[1] }
+        try await Self.eventually("the running peers commit the private transaction", timeout: .seconds(40)) {
+            await Self.agree(network, indices: running, height: 3)
+        }
+        // Back up: it commits block 2 and gets the data it is eligible for (pulled at commit or reconciled).
+        processes[members[1]] = try await network.startPeer(members[1])
+        try await Self.eventually("the restarted member catches up") { await Self.agree(network, indices: all, height: 3) }
+
+        // Two more blocks: block 2's collExpiring data (BTL 2) is purged when block 5 commits.
+        for index in 0..<3 {
+            #expect(try await network.broadcast([try workload.transaction(index)]) == 1)
+            try await Self.eventually("block \(3 + index) everywhere") {
+                await Self.agree(network, indices: all, height: UInt64(4 + index))
+            }
+        }
+        // The restarted member may still be reconciling: give it until its ledger has the data (checked below).
+        try await Task.sleep(for: .seconds(3))
+        for process in processes { if let process { #expect(await process.stop() == 0) } }
+        #expect(await orderer.stop() == 0)
+
+        func hash(_ key: String) -> Data { Digest.sha256(Data(key.utf8)) }
+        for index in all {
+            let peer = network.peers[index]
+            let root = peer.configFile.deletingLastPathComponent().appendingPathComponent("data/ledgersData")
+            let manager = try LedgerManager(rootDirectory: root)
+            let ledger = try manager.openLedger(id: network.manifest.channelID)
+            defer { ledger.close() }
+            let isMember = members.contains(index)
+            let secret = try ledger.privateState(namespace: "basic", collection: Workload.collectionFirstOrg, key: "secret0")
+            let shared = try ledger.privateState(namespace: "basic", collection: Workload.collectionAll, key: "shared0")
+            // Every peer has the hashes of the first org's collection; only its members have the values.
+            #expect(
+                try ledger.hashedState(namespace: "basic", collection: Workload.collectionFirstOrg, keyHash: hash("secret0"))
+                    != nil,
+                "\(peer.name) lacks the hash of secret0"
+            )
+            if isMember {
+                #expect(secret?.value == Data("first-org-0".utf8), "\(peer.name) lacks secret0")
+            } else {
+                #expect(secret == nil, "\(peer.name) is not a member but holds secret0")
+            }
+            #expect(shared?.value == Data("shared-0".utf8), "\(peer.name) lacks shared0")
+            // Expired everywhere: neither the value nor its hash remains.
+            #expect(
+                try ledger.privateState(namespace: "basic", collection: Workload.collectionExpiring, key: "temp0") == nil,
+                "\(peer.name) still holds expired temp0"
+            )
+            #expect(
+                try ledger.hashedState(namespace: "basic", collection: Workload.collectionExpiring, keyHash: hash("temp0"))
+                    == nil,
+                "\(peer.name) still holds the hash of expired temp0"
+            )
+            #expect(try ledger.privateData(block: 2).isEmpty == false || !isMember, "\(peer.name): no private data of block 2")
+        }
+        // The non-members recorded the first org's collection as missing and ineligible; nothing to reconcile.
+        #expect(!others.isEmpty)
+    }
 }

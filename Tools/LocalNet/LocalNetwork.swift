@@ -1,3 +1,4 @@
+import ChannelConfig
 public import Foundation
 internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
@@ -32,8 +33,11 @@ public final class LocalNetwork: Sendable {
         /// TLS everywhere: mutual TLS between peers (gossip) and on the peers' admin services, TLS on the
         /// orderer (Broadcast and Deliver), each node with its netgen `tls/` certificate.
         public var tls: Bool = false
-        /// Extra arguments for `dev-orderer` (fault injection in tests, e.g. `--tamper-signature-of-block 3`).
+        /// Extra arguments for `dev-orderer` (fault injection in tests, e.g. `--tamper-signature 3`).
         public var ordererArguments: [String] = []
+        /// peer.gossip.pvtData.reconcileSleepInterval (short, so that a peer that missed private data gets it in
+        /// seconds).
+        public var reconcileSleepInterval: String = "2s"
 
         public init(directory: URL, executables: URL) {
             self.directory = directory
@@ -157,6 +161,11 @@ public final class LocalNetwork: Sendable {
                           enabled: true
                           checkInterval: 1s
                           responseTimeout: 2s
+                        pvtData:
+                          pullRetryThreshold: 10s
+                          pushAckTimeout: 3s
+                          reconciliationEnabled: true
+                          reconcileSleepInterval: \(options.reconcileSleepInterval)
                       deliveryclient:
                         reconnectTotalTimeThreshold: 10s
                     operations:
@@ -270,6 +279,7 @@ public final class LocalNetwork: Sendable {
         let org1 = self.manifest.peerOrganizations[0]
         return Workload(
             channelID: self.manifest.channelID,
+            organizations: self.manifest.peerOrganizations.map(\.mspID),
             admin: try signer(org1.admin, org1),
             client: try signer(org1.users[0], org1),
             endorsers: try self.manifest.peerOrganizations.map { try signer($0.peers[0].identity, $0) }
@@ -313,17 +323,76 @@ public final class LocalNetwork: Sendable {
 /// The endorsed transactions of the local network's workload: a `basic` chaincode definition, then writes.
 public struct Workload: Sendable {
     public let channelID: String
+    /// The peer organisations' MSP IDs, the first being the one of ``collectionFirstOrg``.
+    public let organizations: [String]
     public let admin: TransactionSigner
     public let client: TransactionSigner
     public let endorsers: [TransactionSigner]
 
-    /// The `_lifecycle` transaction defining chaincode `basic` (endorsed by every org).
+    /// The collection only the first organisation is a member of.
+    public static let collectionFirstOrg = "collFirstOrg"
+    /// The collection every organisation is a member of.
+    public static let collectionAll = "collAll"
+    /// A collection of every organisation whose data lives 2 blocks (BTL 2).
+    public static let collectionExpiring = "collExpiring"
+
+    /// The private data collections of `basic`.
+    public func collections() throws -> [Protos_StaticCollectionConfig] {
+        func collection(_ name: String, members: [String], required: Int32, maximum: Int32, btl: UInt64) throws
+            -> Protos_StaticCollectionConfig
+        {
+            var config = Protos_StaticCollectionConfig()
+            config.name = name
+            config.memberOrgsPolicy.signaturePolicy = try PolicyDSL.parse(
+                "OR(" + members.map { "'\($0).member'" }.joined(separator: ", ") + ")"
+            )
+            config.requiredPeerCount = required
+            config.maximumPeerCount = maximum
+            config.blockToLive = btl
+            return config
+        }
+        return [
+            try collection(Self.collectionFirstOrg, members: [self.organizations[0]], required: 0, maximum: 1, btl: 0),
+            try collection(Self.collectionAll, members: self.organizations, required: 1, maximum: 3, btl: 0),
+            try collection(Self.collectionExpiring, members: self.organizations, required: 0, maximum: 3, btl: 2),
+        ]
+    }
+
+    /// The `_lifecycle` transaction defining chaincode `basic` (endorsed by every org), with ``collections()``.
     public func definition() throws -> Common_Envelope {
-        try ChaincodeDefinitionWrites(name: "basic").transaction(
+        var definition = ChaincodeDefinitionWrites(name: "basic")
+        definition.collections = try self.collections()
+        return try definition.transaction(
             channelID: self.channelID,
             creator: self.admin,
             endorsers: self.endorsers
         )
+    }
+
+    /// A transaction writing private data to each collection (`secret<i>`, `shared<i>`, `temp<i>`), with what
+    /// its endorser distributes: the cleartext writes and the collection configs, simulated at `height`.
+    public func privateTransaction(_ index: Int, height: UInt64) throws -> PrivateTransaction {
+        var rwset = ReadWriteSetBuilder()
+        rwset.write("basic", "private-tx\(index)", value: Data("\(index)".utf8))
+        rwset.writePrivate("basic", collection: Self.collectionFirstOrg, "secret\(index)", value: Data("first-org-\(index)".utf8))
+        rwset.writePrivate("basic", collection: Self.collectionAll, "shared\(index)", value: Data("shared-\(index)".utf8))
+        rwset.writePrivate("basic", collection: Self.collectionExpiring, "temp\(index)", value: Data("temp-\(index)".utf8))
+        let envelope = try TransactionBuilder.endorserTransaction(
+            channelID: self.channelID,
+            chaincode: "basic",
+            rwset: try rwset.readWriteSet(),
+            creator: self.client,
+            endorsers: self.endorsers
+        )
+        let payload = try Common_Payload(serializedBytes: envelope.payload)
+        let header = try Common_ChannelHeader(serializedBytes: payload.header.channelHeader)
+        var data = Transientstore_TxPvtReadWriteSetWithConfigInfo()
+        data.endorsedAt = height
+        data.pvtRwset = try rwset.privateReadWriteSet() ?? Rwset_TxPvtReadWriteSet()
+        var package = Protos_CollectionConfigPackage()
+        package.config = try self.collections().map { collection in .with { $0.staticCollectionConfig = collection } }
+        data.collectionConfigs = ["basic": package]
+        return PrivateTransaction(envelope: envelope, txID: header.txID, privateData: data)
     }
 
     /// Transaction `index`: writes key `asset<index>` and `counter<index % 10>`.
@@ -339,6 +408,13 @@ public struct Workload: Sendable {
             endorsers: self.endorsers
         )
     }
+}
+
+/// An endorsed transaction with private writes, and the private data its endorser distributes.
+public struct PrivateTransaction: Sendable {
+    public let envelope: Common_Envelope
+    public let txID: String
+    public let privateData: Transientstore_TxPvtReadWriteSetWithConfigInfo
 }
 
 /// A failure of the local network, with what to look at.

@@ -108,14 +108,14 @@ public final class StateDB: Sendable {
     }
 
     /// SHA-256 over every row of every state table in key order: equal fingerprints mean equal state.
-    public func fingerprint() throws(LedgerError) -> Data {
+    public func fingerprint(includingPrivate: Bool = true) throws(LedgerError) -> Data {
         try self.read { db in
             let hasher = Wire.SHA256Hasher()
             let tables = [
                 ("state", "ns, key"), ("hashed_state", "ns, coll, key_hash"), ("private_state", "ns, coll, key"),
                 ("state_expiry", "expiring_block, ns, coll, key_hash"), ("savepoint", "id"),
             ]
-            for (table, order) in tables {
+            for (table, order) in tables where includingPrivate || table != "private_state" {
                 let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) ORDER BY \(order)")
                 while let row = try cursor.next() {
                     hasher.update(Data(table.utf8))

@@ -53,6 +53,21 @@ public struct AdminClient: Sendable {
     }
 
     /// Height and hashes of `channelID`.
+    /// Asks the peer to store and distribute an endorsed transaction's private data (the endorser's part).
+    public func distributePrivateData(
+        channelID: String,
+        txID: String,
+        data: Transientstore_TxPvtReadWriteSetWithConfigInfo,
+        blockHeight: UInt64
+    ) async throws {
+        var request = Swiftpeer_Admin_DistributePrivateData()
+        request.channelID = channelID
+        request.txID = txID
+        request.privateData = try data.serializedBytes()
+        request.blockHeight = blockHeight
+        _ = try await self.send(.distributePrivateData(request))
+    }
+
     public func channelInfo(_ channelID: String) async throws -> Swiftpeer_Admin_ChannelInfo {
         var get = Swiftpeer_Admin_GetChannelInfo()
         get.channelID = channelID

@@ -11,6 +11,14 @@ public protocol AdminBackend: Sendable {
     func channelIDs() -> [String]
     /// Height, hashes and fingerprints of a joined channel.
     func channelInfo(_ channelID: String) throws(PeerCoreError) -> Swiftpeer_Admin_ChannelInfo
+    /// Fabric's DistributePrivateData: stores an endorsed transaction's private data in the transient store and
+    /// pushes it to eligible peers.
+    func distributePrivateData(
+        channelID: String,
+        txID: String,
+        data: Transientstore_TxPvtReadWriteSetWithConfigInfo,
+        blockHeight: UInt64
+    ) async throws
 }
 
 /// Building and checking signed admin requests (`swiftpeer.admin.SignedAdminRequest`).

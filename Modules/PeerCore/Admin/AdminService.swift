@@ -58,6 +58,35 @@ struct AdminService: Swiftpeer_Admin_Admin.SimpleServiceProtocol {
                 response.channels = list
             case .getChannelInfo(let get):
                 response.channelInfo = try self.backend.channelInfo(get.channelID)
+            case .distributePrivateData(let request):
+                let data: Transientstore_TxPvtReadWriteSetWithConfigInfo
+                do {
+                    data = try Transientstore_TxPvtReadWriteSetWithConfigInfo(serializedBytes: request.privateData)
+                } catch {
+                    throw RPCError(
+                        code: .invalidArgument,
+                        message: "the private data of tx \(request.txID) is not a TxPvtReadWriteSetWithConfigInfo: \(error)"
+                    )
+                }
+                do {
+                    try await self.backend.distributePrivateData(
+                        channelID: request.channelID,
+                        txID: request.txID,
+                        data: data,
+                        blockHeight: request.blockHeight
+                    )
+                } catch let error as PeerCoreError {
+                    throw error
+                } catch {
+                    // Fewer acknowledgements than the collection requires, or a bad collection config.
+                    throw RPCError(
+                        code: .failedPrecondition,
+                        message: "cannot distribute the private data of tx \(request.txID): \(error)"
+                    )
+                }
+                var result = Swiftpeer_Admin_PrivateDataDistributed()
+                result.txID = request.txID
+                response.distributed = result
             case nil:
                 throw RPCError(code: .invalidArgument, message: "the admin request has no body")
             }

@@ -109,7 +109,7 @@ public final class PeerChannel: Sendable {
                 info.previousBlockHash = last.header.previousHash
             }
             info.commitHash = self.ledger.lastCommitHash ?? Data()
-            info.stateFingerprint = try self.ledger.stateFingerprint()
+            info.stateFingerprint = try self.ledger.stateFingerprint(includingPrivate: false)
         } catch {
             throw PeerCoreError(.unavailable, "cannot read channel \(self.id)'s ledger", cause: error)
         }

@@ -174,6 +174,24 @@ public final class Peer: AdminBackend, Sendable {
 
     // MARK: AdminBackend
 
+    public func distributePrivateData(
+        channelID: String,
+        txID: String,
+        data: Transientstore_TxPvtReadWriteSetWithConfigInfo,
+        blockHeight: UInt64
+    ) async throws {
+        guard self.channel(channelID) != nil else {
+            throw PeerCoreError(.channelNotFound, "channel \(channelID) is not joined")
+        }
+        try await self.services.distributePrivateData(
+            channelID: channelID,
+            txID: txID,
+            data: data,
+            blockHeight: blockHeight
+        )
+    }
+
+
     public func channelIDs() -> [String] { self.state.withLock { $0.channels.keys.sorted() } }
 
     public func channelInfo(_ channelID: String) throws(PeerCoreError) -> Swiftpeer_Admin_ChannelInfo {
@@ -225,4 +243,23 @@ public protocol ChannelServiceFactory: Sendable {
     func configCallbacks(channelID: String) -> ChannelHooks
     /// Starts the channel's services.
     func initializeChannel(_ channel: PeerChannel) async throws(PeerCoreError) -> any ChannelServices
+    /// Fabric's DistributePrivateData for a joined channel.
+    func distributePrivateData(
+        channelID: String,
+        txID: String,
+        data: Transientstore_TxPvtReadWriteSetWithConfigInfo,
+        blockHeight: UInt64
+    ) async throws
+}
+
+extension ChannelServiceFactory {
+    /// A factory without private-data services refuses distribution.
+    public func distributePrivateData(
+        channelID: String,
+        txID: String,
+        data: Transientstore_TxPvtReadWriteSetWithConfigInfo,
+        blockHeight: UInt64
+    ) async throws {
+        throw PeerCoreError(.unavailable, "this peer distributes no private data (channel \(channelID))")
+    }
 }

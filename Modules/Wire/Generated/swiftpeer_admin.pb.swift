@@ -91,12 +91,21 @@ public nonisolated struct Swiftpeer_Admin_AdminRequest: Sendable {
     set {body = .getChannelInfo(newValue)}
   }
 
+  public var distributePrivateData: Swiftpeer_Admin_DistributePrivateData {
+    get {
+      if case .distributePrivateData(let v)? = body {return v}
+      return Swiftpeer_Admin_DistributePrivateData()
+    }
+    set {body = .distributePrivateData(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
     case joinChannel(Swiftpeer_Admin_JoinChannel)
     case listChannels(Swiftpeer_Admin_ListChannels)
     case getChannelInfo(Swiftpeer_Admin_GetChannelInfo)
+    case distributePrivateData(Swiftpeer_Admin_DistributePrivateData)
 
   }
 
@@ -140,6 +149,29 @@ public nonisolated struct Swiftpeer_Admin_GetChannelInfo: Sendable {
   public init() {}
 }
 
+/// Fabric's DistributePrivateData, which an endorser calls after simulating a transaction that writes private
+/// data: the peer stores it in its transient store and pushes it to eligible peers of the channel. Lets a workload
+/// tool play the endorser's part.
+public nonisolated struct Swiftpeer_Admin_DistributePrivateData: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var channelID: String = String()
+
+  public var txID: String = String()
+
+  /// A marshalled transientstore.TxPvtReadWriteSetWithConfigInfo (the private writes and the collection configs).
+  public var privateData: Data = Data()
+
+  /// The ledger height at simulation.
+  public var blockHeight: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Swiftpeer_Admin_AdminResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -171,14 +203,35 @@ public nonisolated struct Swiftpeer_Admin_AdminResponse: Sendable {
     set {result = .channelInfo(newValue)}
   }
 
+  public var distributed: Swiftpeer_Admin_PrivateDataDistributed {
+    get {
+      if case .distributed(let v)? = result {return v}
+      return Swiftpeer_Admin_PrivateDataDistributed()
+    }
+    set {result = .distributed(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Result: Equatable, Sendable {
     case joined(Swiftpeer_Admin_JoinChannelResult)
     case channels(Swiftpeer_Admin_ChannelList)
     case channelInfo(Swiftpeer_Admin_ChannelInfo)
+    case distributed(Swiftpeer_Admin_PrivateDataDistributed)
 
   }
+
+  public init() {}
+}
+
+public nonisolated struct Swiftpeer_Admin_PrivateDataDistributed: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var txID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
@@ -272,7 +325,7 @@ nonisolated extension Swiftpeer_Admin_SignedAdminRequest: SwiftProtobuf.Message,
 
 nonisolated extension Swiftpeer_Admin_AdminRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AdminRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}creator\0\u{1}timestamp\0\u{1}nonce\0\u{4}\u{7}join_channel\0\u{3}list_channels\0\u{3}get_channel_info\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}creator\0\u{1}timestamp\0\u{1}nonce\0\u{4}\u{7}join_channel\0\u{3}list_channels\0\u{3}get_channel_info\0\u{3}distribute_private_data\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -322,6 +375,19 @@ nonisolated extension Swiftpeer_Admin_AdminRequest: SwiftProtobuf.Message, Swift
           self.body = .getChannelInfo(v)
         }
       }()
+      case 13: try {
+        var v: Swiftpeer_Admin_DistributePrivateData?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .distributePrivateData(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .distributePrivateData(v)
+        }
+      }()
       default: break
       }
     }
@@ -353,6 +419,10 @@ nonisolated extension Swiftpeer_Admin_AdminRequest: SwiftProtobuf.Message, Swift
     case .getChannelInfo?: try {
       guard case .getChannelInfo(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+    }()
+    case .distributePrivateData?: try {
+      guard case .distributePrivateData(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
     }()
     case nil: break
     }
@@ -448,9 +518,54 @@ nonisolated extension Swiftpeer_Admin_GetChannelInfo: SwiftProtobuf.Message, Swi
   }
 }
 
+nonisolated extension Swiftpeer_Admin_DistributePrivateData: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DistributePrivateData"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}channel_id\0\u{3}tx_id\0\u{3}private_data\0\u{3}block_height\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.channelID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.txID) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.privateData) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.blockHeight) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.channelID.isEmpty {
+      try visitor.visitSingularStringField(value: self.channelID, fieldNumber: 1)
+    }
+    if !self.txID.isEmpty {
+      try visitor.visitSingularStringField(value: self.txID, fieldNumber: 2)
+    }
+    if !self.privateData.isEmpty {
+      try visitor.visitSingularBytesField(value: self.privateData, fieldNumber: 3)
+    }
+    if self.blockHeight != 0 {
+      try visitor.visitSingularUInt64Field(value: self.blockHeight, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Swiftpeer_Admin_DistributePrivateData, rhs: Swiftpeer_Admin_DistributePrivateData) -> Bool {
+    if lhs.channelID != rhs.channelID {return false}
+    if lhs.txID != rhs.txID {return false}
+    if lhs.privateData != rhs.privateData {return false}
+    if lhs.blockHeight != rhs.blockHeight {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Swiftpeer_Admin_AdminResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AdminResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}joined\0\u{1}channels\0\u{3}channel_info\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}joined\0\u{1}channels\0\u{3}channel_info\0\u{1}distributed\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -497,6 +612,19 @@ nonisolated extension Swiftpeer_Admin_AdminResponse: SwiftProtobuf.Message, Swif
           self.result = .channelInfo(v)
         }
       }()
+      case 4: try {
+        var v: Swiftpeer_Admin_PrivateDataDistributed?
+        var hadOneofValue = false
+        if let current = self.result {
+          hadOneofValue = true
+          if case .distributed(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.result = .distributed(v)
+        }
+      }()
       default: break
       }
     }
@@ -520,6 +648,10 @@ nonisolated extension Swiftpeer_Admin_AdminResponse: SwiftProtobuf.Message, Swif
       guard case .channelInfo(let v)? = self.result else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     }()
+    case .distributed?: try {
+      guard case .distributed(let v)? = self.result else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -527,6 +659,36 @@ nonisolated extension Swiftpeer_Admin_AdminResponse: SwiftProtobuf.Message, Swif
 
   public static func ==(lhs: Swiftpeer_Admin_AdminResponse, rhs: Swiftpeer_Admin_AdminResponse) -> Bool {
     if lhs.result != rhs.result {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Swiftpeer_Admin_PrivateDataDistributed: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PrivateDataDistributed"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tx_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.txID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.txID.isEmpty {
+      try visitor.visitSingularStringField(value: self.txID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Swiftpeer_Admin_PrivateDataDistributed, rhs: Swiftpeer_Admin_PrivateDataDistributed) -> Bool {
+    if lhs.txID != rhs.txID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
