@@ -214,24 +214,7 @@ struct LocalNetworkTests {
         processes[members[1]]?.signal(SIGKILL)
         _ = await processes[members[1]]?.wait()
         let transaction = try workload.privateTransaction(0, height: 2)
-        // The endorser needs the channel's other peers in its gossip view (their StateInfo) before it can reach
-        // collAll's required peer; until then distribution fails and is retried, as a client would.
-        var distributed = false
-        let deadline = ContinuousClock.now + .seconds(90)
-        while !distributed {
-            do {
-                try await network.adminClient(members[0]).distributePrivateData(
-                    channelID: network.manifest.channelID,
-                    txID: transaction.txID,
-                    data: transaction.privateData,
-                    blockHeight: 2
-                )
-                distributed = true
-            } catch {
-                guard ContinuousClock.now < deadline else { throw error }
-                try await Task.sleep(for: .milliseconds(500))
-            }
-        }
+        try await network.distribute(transaction, via: members[0], blockHeight: 2)
         #expect(try await network.broadcast([transaction.envelope]) == 1)
         let running = all.filter { $0 != members[1] }
         try await Self.eventually("the running peers commit the private transaction", timeout: .seconds(40)) {

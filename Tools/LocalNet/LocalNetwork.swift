@@ -241,6 +241,33 @@ public final class LocalNetwork: Sendable {
         _ = try await client.joinChannel(block: self.genesis)
     }
 
+    /// The endorser's part for `transaction`: peer `index` stores its private data and pushes it to eligible
+    /// peers. Retried until `timeout`: right after the join the peer's gossip view may not hold enough of the
+    /// channel's peers for a collection's required acknowledgements yet, as a client would retry.
+    public func distribute(
+        _ transaction: PrivateTransaction,
+        via index: Int,
+        blockHeight: UInt64,
+        timeout: Duration = .seconds(90)
+    ) async throws {
+        let endorser = try self.adminClient(index)
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            do {
+                try await endorser.distributePrivateData(
+                    channelID: self.manifest.channelID,
+                    txID: transaction.txID,
+                    data: transaction.privateData,
+                    blockHeight: blockHeight
+                )
+                return
+            } catch {
+                guard ContinuousClock.now < deadline else { throw error }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
     /// Height, commit hash and state fingerprint of every peer (nil where a peer does not answer).
     public func infos() async -> [Swiftpeer_Admin_ChannelInfo?] {
         var result: [Swiftpeer_Admin_ChannelInfo?] = []

@@ -23,6 +23,11 @@ struct LocalNetCommand: AsyncParsableCommand {
     @Option(help: "Endorsed transactions to send after the chaincode definition.")
     var transactions: Int = 1000
 
+    @Option(
+        help: "Transactions with private data (one org-only collection, one of all orgs, one with BTL 2), each distributed by peer0 of the first org before it is ordered."
+    )
+    var privateTransactions: Int = 10
+
     @Option(help: "The orderer's port; peers use ports above it (org k, peer i: +1+1000k+100i).")
     var basePort: Int = 7050
 
@@ -81,6 +86,30 @@ struct LocalNetCommand: AsyncParsableCommand {
         let workload = try network.workload()
         _ = try await network.broadcast([try workload.definition()])
         try await self.waitForAgreement(network, minimumHeight: 2, label: "chaincode definition")
+        var height: UInt64 = 2
+        if self.privateTransactions > 0 {
+            // The endorser's part: peer0 of the first org stores the private writes and pushes them to eligible
+            // peers (retried until its gossip view holds the channel's other peers), then the transactions are
+            // ordered; each peer commits the values of its collections and the hashes of the others.
+            var envelopes: [Common_Envelope] = []
+            for index in 0..<self.privateTransactions {
+                let transaction = try workload.privateTransaction(index, height: height)
+                try await network.distribute(transaction, via: 0, blockHeight: height)
+                envelopes.append(transaction.envelope)
+                Self.progress("distributed private data", fraction: Double(index + 1) / Double(self.privateTransactions),
+                              detail: "\(index + 1)/\(self.privateTransactions)")
+            }
+            print("")
+            let accepted = try await network.broadcast(envelopes)
+            guard accepted == envelopes.count else {
+                throw LocalNetworkError("the orderer accepted \(accepted) of \(envelopes.count) private transactions")
+            }
+            let max = Int(network.options.maxMessageCount)
+            height += UInt64((envelopes.count + max - 1) / max)
+            try await self.waitForAgreement(network, minimumHeight: height, label: "private transactions")
+            print("")
+            height = await network.infos().compactMap { $0?.height }.min() ?? height
+        }
         let chunk = 100
         var sent = 0
         let started = ContinuousClock.now
@@ -97,7 +126,7 @@ struct LocalNetCommand: AsyncParsableCommand {
                           detail: "heights \(heights.joined(separator: " "))")
         }
         print("")
-        let blocks = 2 + (self.transactions + Int(network.options.maxMessageCount) - 1) / Int(network.options.maxMessageCount)
+        let blocks = Int(height) + (self.transactions + Int(network.options.maxMessageCount) - 1) / Int(network.options.maxMessageCount)
         try await self.waitForAgreement(network, minimumHeight: UInt64(blocks), label: "workload")
         let elapsed = ContinuousClock.now - started
         let infos = await network.infos()
