@@ -204,6 +204,26 @@ public final class PeerLedger: Sendable {
         privateData: [TxPrivateData] = [],
         missingPrivateData: [MissingPrivateData] = []
     ) throws(LedgerError) -> CommittedBlock {
+        try self.commit(
+            block,
+            validationCodes: validationCodes,
+            privateData: privateData,
+            missingPrivateData: missingPrivateData,
+            prepared: nil,
+            record: nil
+        )
+    }
+
+    /// ``commit(_:validationCodes:privateData:missingPrivateData:)`` with the block as validation prepared it
+    /// (its decoded read-write sets are reused) and its record compressed ahead, when there are.
+    func commit(
+        _ block: Common_Block,
+        validationCodes: [Protos_TxValidationCode],
+        privateData: [TxPrivateData],
+        missingPrivateData: [MissingPrivateData],
+        prepared: PreparedBlock?,
+        record: BlockStore.PreparedRecord?
+    ) throws(LedgerError) -> CommittedBlock {
         try self.commitState.withLock { (state) throws(LedgerError) -> CommittedBlock in
             if state.closed { throw LedgerError(code: .closed, message: "ledger \(self.ledgerID) is closed") }
             if let failure = state.failure {
@@ -218,6 +238,8 @@ public final class PeerLedger: Sendable {
                 codes: validationCodes,
                 privateData: privateData,
                 missing: missingPrivateData,
+                prepared: prepared,
+                record: record,
                 previousCommitHash: state.previousCommitHash,
                 markFailed: { state.failure = $0 }
             )
@@ -231,6 +253,8 @@ public final class PeerLedger: Sendable {
         codes: [Protos_TxValidationCode],
         privateData: [TxPrivateData],
         missing: [MissingPrivateData],
+        prepared: PreparedBlock?,
+        record: BlockStore.PreparedRecord?,
         previousCommitHash: Data?,
         markFailed: (LedgerError) -> Void
     ) throws(LedgerError) -> CommittedBlock {
@@ -274,7 +298,13 @@ public final class PeerLedger: Sendable {
                     btlPolicy: self.configuration.blockToLivePolicy,
                     logger: self.logger
                 )
-                let processed = try processor.process(block, codes: codes, runMVCC: true, privateData: privateByTx)
+                let processed = try processor.process(
+                    block,
+                    codes: codes,
+                    runMVCC: true,
+                    privateData: privateByTx,
+                    prepared: prepared
+                )
                 var entries: [PrivateDataStore.Entry] = []
                 for tx in privateData {
                     for item in tx.writeSet.flattened {
@@ -333,7 +363,7 @@ public final class PeerLedger: Sendable {
             }
         }
         // (2) Block files.
-        let location = try self.blockStore.appendRecord(stored)
+        let location = try self.blockStore.appendRecord(stored, prepared: record)
         // (3) Index, state, savepoint.
         do {
             try self.writeState(block: stored, location: location, processed: processed)

@@ -43,11 +43,13 @@ struct ConformanceValidationTests {
         }
     }
 
-    /// The same chain through the commit pipeline (validation of block N+1 overlapping the commit of block N):
-    /// the same filters and commit hashes, including the block after the config update of block 23, which must
-    /// be prepared again under the new channel config.
-    @Test("the commit pipeline commits the same filters and commit hashes")
-    func pipelinedValidation() async throws {
+    /// The same chain through the commit pipeline (validation of the next blocks overlapping the commit of block
+    /// N), one, two and three blocks prepared ahead: the same filters and commit hashes, including the blocks
+    /// after the config update of block 23, which must be prepared again under the new channel config; and the
+    /// stored blocks (whose header and data the pipeline compresses ahead of the commit) read back with the
+    /// header and data as delivered.
+    @Test("the commit pipeline commits the same filters and commit hashes", arguments: [1, 2, 3])
+    func pipelinedValidation(prepareAhead: Int) async throws {
         try await TemporaryDirectory.with("conformance-pipeline") { directory in
             let genesis = try Conformance.block(0)
             let bundles = BundleSource(try ChannelBundle(configBlock: genesis, mspBuilder: MSPBuilders.x509), callbacks: [])
@@ -56,10 +58,16 @@ struct ConformanceValidationTests {
             let ledger = try manager.createLedger(genesisBlock: genesis)
             let blocks = try Conformance.blockNumbers().filter { $0 > 0 }.map { try Conformance.block($0) }
             var committedNumbers: [UInt64] = []
-            try await ledger.commit(BlockRequests(blocks: blocks), validator: validator) { committed in
+            try await ledger.commit(BlockRequests(blocks: blocks), validator: validator, prepareAhead: prepareAhead) {
+                committed in
                 committedNumbers.append(committed.number)
             }
             #expect(committedNumbers == blocks.map(\.header.number))
+            for block in blocks {
+                let stored = try #require(try ledger.block(number: block.header.number))
+                #expect(stored.header == block.header, "block \(block.header.number) header")
+                #expect(stored.data == block.data, "block \(block.header.number) data")
+            }
             #expect(bundles.bundle.sequence == 1, "the config update of block 23 was applied")
             for peer in Conformance.committingPeers {
                 for number in try Conformance.blockNumbers() {

@@ -66,4 +66,24 @@ struct BlockCodecTests {
             try BlockCodec.decompress(flipped)
         }
     }
+
+    @Test(
+        "a prefix compressed ahead and completed with a suffix decompresses to prefix ‖ suffix",
+        arguments: [(0, 0), (0, 100), (1000, 0), (1 << 20, 37), (70_000, 70_000)]
+    )
+    func prefixThenSuffix(_ sizes: (Int, Int)) throws {
+        let prefix = Self.sample(sizes.0)
+        let suffix = Self.sample(sizes.1)
+        let deflated = try BlockCodec.compressPrefix(prefix)
+        #expect(deflated.uncompressedCount == prefix.count)
+        let whole = try BlockCodec.compress(suffix, after: deflated)
+        #expect(try BlockCodec.decompress(whole) == prefix + suffix)
+        #expect(try BlockCodec.decompress(whole, expectedSize: prefix.count + suffix.count) == prefix + suffix)
+        // A damaged checksum (the last four bytes) is caught.
+        var damaged = whole
+        damaged[damaged.count - 1] ^= 0x01
+        #expect(throws: WireError(code: .corruptCompressedData, message: "")) {
+            try BlockCodec.decompress(damaged)
+        }
+    }
 }

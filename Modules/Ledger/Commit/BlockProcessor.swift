@@ -53,17 +53,31 @@ struct BlockProcessor {
     /// - Parameters:
     ///   - runMVCC: false when replaying a block whose final codes are already known (recovery).
     ///   - privateData: cleartext private write sets by tx index.
+    ///   - prepared: the block as validation prepared it, when it did: the read-write sets of the endorser
+    ///     transactions it decoded are taken from there instead of decoding their envelopes again (the same
+    ///     bytes through the same decoders, so the same result).
     mutating func process(
         _ block: Common_Block,
         codes initialCodes: [Protos_TxValidationCode],
         runMVCC: Bool,
-        privateData: [UInt64: Rwset_TxPvtReadWriteSet]
+        privateData: [UInt64: Rwset_TxPvtReadWriteSet],
+        prepared preparedBlock: PreparedBlock? = nil
     ) throws(LedgerError) -> ProcessedBlock {
         var codes = initialCodes
         var txIDs = [String](repeating: "", count: block.data.data.count)
         var batch = UpdateBatch()
+        let decoded = preparedBlock.flatMap { $0.block.header.number == block.header.number ? $0 : nil }
         for (index, envelopeBytes) in block.data.data.enumerated() {
-            let (txID, prepared) = self.preprocess(envelopeBytes, index: index, code: &codes[index])
+            let txID: String
+            let prepared: TxReadWriteSet?
+            if codes[index] == .valid, let extracted = decoded?.endorserReadWriteSet(at: index) {
+                txID = extracted.txID
+                prepared = TxReadWriteSet(extracted.readWriteSet)
+            } else {
+                let preprocessed = self.preprocess(envelopeBytes, index: index, code: &codes[index])
+                txID = preprocessed.0
+                prepared = preprocessed.1
+            }
             txIDs[index] = txID
             guard codes[index] == .valid, var rwset = prepared else { continue }
             let height = Height(blockNumber: self.blockNumber, txNumber: UInt64(index))

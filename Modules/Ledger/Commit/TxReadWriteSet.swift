@@ -21,6 +21,19 @@ struct TxReadWriteSet {
 
     init(namespaces: [Namespace]) { self.namespaces = namespaces }
 
+    /// The read-write set validation already decoded (no decoding again).
+    init(_ decoded: ReadWriteSet) {
+        self.namespaces = decoded.namespaces.map { ns in
+            Namespace(
+                name: ns.name,
+                kv: ns.kvRWSet,
+                collections: ns.collections.map {
+                    Collection(name: $0.name, hashed: $0.hashedRWSet, pvtRWSetHash: $0.pvtRWSetHash)
+                }
+            )
+        }
+    }
+
     /// Decodes every nested layer of the `results` of a ChaincodeAction.
     init(resultsBytes: Data) throws(WireError) {
         let rwset = try Rwset_TxReadWriteSet(decoding: resultsBytes, field: "ChaincodeAction.results")

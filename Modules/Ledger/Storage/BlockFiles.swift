@@ -110,15 +110,20 @@ final class BlockFiles: Sendable {
                 throw LedgerError.storage("cannot compress a block of \(blockBytes.count) bytes", cause: error)
             }
         }
-        guard blockBytes.count <= Int(UInt32.max), payload.count + Self.bodyPrefixSize <= Int(UInt32.max) else {
-            throw LedgerError(code: .invalidArgument, message: "block of \(blockBytes.count) bytes is too large")
+        return try self.encodeRecord(format: format, rawLength: blockBytes.count, payload: payload)
+    }
+
+    /// The record for a block of `rawLength` serialized bytes stored as `payload` in `format`.
+    func encodeRecord(format: UInt8, rawLength: Int, payload: Data) throws(LedgerError) -> [UInt8] {
+        guard rawLength <= Int(UInt32.max), payload.count + Self.bodyPrefixSize <= Int(UInt32.max) else {
+            throw LedgerError(code: .invalidArgument, message: "block of \(rawLength) bytes is too large")
         }
         var record = [UInt8]()
         record.reserveCapacity(Self.headerSize + Self.bodyPrefixSize + payload.count)
         appendUInt32(UInt32(payload.count + Self.bodyPrefixSize), to: &record)
         appendUInt32(0, to: &record)  // CRC, filled in below
         record.append(format)
-        appendUInt32(UInt32(blockBytes.count), to: &record)
+        appendUInt32(UInt32(rawLength), to: &record)
         record.append(contentsOf: payload)
         let crc = record.withUnsafeBytes { raw in
             CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[Self.headerSize...]))
@@ -184,7 +189,11 @@ final class BlockFiles: Sendable {
     /// Appends one record, rolling to a new file first when the current one would exceed the size limit.
     /// Returns its location once the bytes are written (and flushed when `syncWrites`).
     func append(_ blockBytes: Data) throws(LedgerError) -> BlockLocation {
-        let record = try self.encodeRecord(blockBytes)
+        try self.append(record: try self.encodeRecord(blockBytes))
+    }
+
+    /// Appends an encoded record (``encodeRecord(format:rawLength:payload:)``); see ``append(_:)``.
+    func append(record: [UInt8]) throws(LedgerError) -> BlockLocation {
         var (number, size) = self.tail
         if size > 0, size + Int64(record.count) > self.maxFileSize {
             number += 1

@@ -286,25 +286,91 @@ public final class BlockStore: Sendable {
         }
     }
 
-    /// Writes `block` to the files (flushed) without indexing it; the caller indexes it with
-    /// ``writeIndex(block:location:txIDs:db:)`` in its own transaction and then calls ``didIndex(_:)``.
-    package func appendRecord(_ block: Common_Block) throws(LedgerError) -> BlockLocation {
-        try self.appendLock.withLock { (_) throws(LedgerError) -> BlockLocation in try self.appendRecordLocked(block) }
+    /// The part of a block's record that does not depend on its metadata, compressed before the commit knows
+    /// the metadata (``prepareRecord(_:)``): the serialized header and data, deflated as the beginning of the
+    /// record's zlib stream.
+    package struct PreparedRecord: Sendable {
+        /// The block number.
+        let number: UInt64
+        /// The block's header.
+        let header: Common_BlockHeader
+        /// The serialized header and data fields, deflated as a stream prefix.
+        let deflated: BlockCodec.DeflatedPrefix
     }
 
-    private func appendRecordLocked(_ block: Common_Block) throws(LedgerError) -> BlockLocation {
-        try self.checkAppendable(block)
-        let bytes: Data
-        do {
-            bytes = try block.serializedBytes()
-        } catch {
-            throw LedgerError(
-                code: .malformedBlock,
-                message: "block \(block.header.number) does not encode",
-                cause: error
-            )
+    /// Serializes and compresses the header and data of `block` ahead of its commit, or nil when the store
+    /// does not compress or the block's encoding would not split there (unknown fields). A protobuf message
+    /// serializes its fields in field-number order, so the stored block's bytes are these followed by its
+    /// metadata field.
+    package func prepareRecord(_ block: Common_Block) -> PreparedRecord? {
+        guard self.files.compress, block.unknownFields.data.isEmpty else { return nil }
+        var prefix = block
+        prefix.clearMetadata()
+        guard let bytes: Data = try? prefix.serializedBytes(),
+            let deflated = try? BlockCodec.compressPrefix(bytes)
+        else { return nil }
+        return PreparedRecord(number: block.header.number, header: block.header, deflated: deflated)
+    }
+
+    /// Writes `block` to the files (flushed) without indexing it; the caller indexes it with
+    /// ``writeIndex(block:location:txIDs:db:)`` in its own transaction and then calls ``didIndex(_:)``.
+    ///
+    /// - Parameter prepared: the block's header and data compressed ahead (``prepareRecord(_:)``); only the
+    ///   metadata is compressed now. Ignored unless it was prepared from a block with this header.
+    package func appendRecord(_ block: Common_Block, prepared: PreparedRecord? = nil) throws(LedgerError)
+        -> BlockLocation
+    {
+        try self.appendLock.withLock { (_) throws(LedgerError) -> BlockLocation in
+            try self.appendRecordLocked(block, prepared: prepared)
         }
-        let location = try self.files.append(bytes)
+    }
+
+    private func appendRecordLocked(_ block: Common_Block, prepared: PreparedRecord?) throws(LedgerError)
+        -> BlockLocation
+    {
+        try self.checkAppendable(block)
+        let location: BlockLocation
+        if let prepared, self.files.compress, prepared.number == block.header.number,
+            prepared.header == block.header, block.unknownFields.data.isEmpty
+        {
+            var metadataOnly = Common_Block()
+            metadataOnly.metadata = block.metadata
+            let suffix: Data
+            let payload: Data
+            do {
+                suffix = try metadataOnly.serializedBytes()
+            } catch {
+                throw LedgerError(
+                    code: .malformedBlock,
+                    message: "the metadata of block \(block.header.number) does not encode",
+                    cause: error
+                )
+            }
+            do {
+                payload = try BlockCodec.compress(suffix, after: prepared.deflated)
+            } catch {
+                throw LedgerError.storage("cannot compress block \(block.header.number)", cause: error)
+            }
+            location = try self.files.append(
+                record: try self.files.encodeRecord(
+                    format: BlockFiles.formatZlib,
+                    rawLength: prepared.deflated.uncompressedCount + suffix.count,
+                    payload: payload
+                )
+            )
+        } else {
+            let bytes: Data
+            do {
+                bytes = try block.serializedBytes()
+            } catch {
+                throw LedgerError(
+                    code: .malformedBlock,
+                    message: "block \(block.header.number) does not encode",
+                    cause: error
+                )
+            }
+            location = try self.files.append(bytes)
+        }
         let hash = block.header.hash
         self.tip.withLock { tip in
             tip.unindexed[block.header.number] = Unindexed(

@@ -1,5 +1,7 @@
 public import ChannelConfig
+internal import Dispatch
 public import Foundation
+import Synchronization
 import SwiftProtobuf
 import MSP
 public import Logging
@@ -89,15 +91,7 @@ public struct BlockValidator: Sendable {
     ) throws(LedgerError) -> [Protos_TxValidationCode] {
         let outcomes: [TxOutcome]
         do {
-            outcomes = try state.withSnapshot { snapshot in
-                let run = BlockValidationRun(
-                    bundle: prepared.bundle,
-                    state: snapshot,
-                    definitions: ChaincodeDefinitions(state: snapshot, bundle: prepared.bundle),
-                    policies: EndorsementPolicies(bundle: prepared.bundle)
-                )
-                return prepared.transactions.map { run.outcome(of: $0) }
-            }
+            outcomes = try self.outcomes(of: prepared, state: state)
         } catch let error as LedgerError {
             throw error
         } catch {
@@ -108,6 +102,53 @@ public struct BlockValidator: Sendable {
             )
         }
         return try self.settle(prepared.block, outcomes, applyConfig: applyConfig)
+    }
+
+    /// The state-dependent outcome of every transaction. Each transaction's outcome depends only on committed
+    /// state and the transaction itself, so a large block is split into up to `parallelism` slices, each on
+    /// its own snapshot and thread; the block's committed state does not change while it is validated (the
+    /// ledger commits it only afterwards), so every snapshot sees the same state.
+    private func outcomes(of prepared: PreparedBlock, state: any ValidationContext) throws -> [TxOutcome] {
+        let transactions = prepared.transactions
+        let slices = min(self.parallelism, transactions.count / Self.minimumSlice)
+        guard slices > 1 else { return try Self.outcomes(of: transactions[...], prepared.bundle, state) }
+        let size = (transactions.count + slices - 1) / slices
+        let results = Mutex<[Int: Result<[TxOutcome], any Error>]>([:])
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            let range = (slice * size)..<min(transactions.count, (slice + 1) * size)
+            let result = Result { try Self.outcomes(of: transactions[range], prepared.bundle, state) }
+            results.withLock { $0[slice] = result }
+        }
+        let collected = results.withLock { $0 }
+        var outcomes: [TxOutcome] = []
+        outcomes.reserveCapacity(transactions.count)
+        for slice in 0..<slices {
+            guard let result = collected[slice] else {
+                throw LedgerError(.validationHalted, "block \(prepared.number): slice \(slice) of validation did not run")
+            }
+            outcomes.append(contentsOf: try result.get())
+        }
+        return outcomes
+    }
+
+    /// Transactions per slice below which the state-dependent half is not split.
+    private static let minimumSlice = 64
+
+    /// The outcomes of `transactions` on one snapshot of committed state.
+    private static func outcomes(
+        of transactions: ArraySlice<PreparedTransaction>,
+        _ bundle: ChannelBundle,
+        _ state: any ValidationContext
+    ) throws -> [TxOutcome] {
+        try state.withSnapshot { snapshot in
+            let run = BlockValidationRun(
+                bundle: bundle,
+                state: snapshot,
+                definitions: ChaincodeDefinitions(state: snapshot, bundle: bundle),
+                policies: EndorsementPolicies(bundle: bundle)
+            )
+            return transactions.map { run.outcome(of: $0) }
+        }
     }
 
     /// The sequential pass: halts (lowest index first), key-level dependencies, config, duplicate tx ids.

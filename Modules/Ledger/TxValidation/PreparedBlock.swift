@@ -19,4 +19,14 @@ public struct PreparedBlock: Sendable {
 
     /// Whether the block was prepared under `bundle` (the same config object).
     public func isPrepared(under bundle: ChannelBundle) -> Bool { self.bundle === bundle }
+
+    /// The tx id and decoded read-write set of transaction `index` when prepare extracted them (an endorser
+    /// transaction whose header and action decoded), so the commit need not decode the envelope again; nil
+    /// otherwise. They depend only on the envelope bytes, not on the channel config.
+    func endorserReadWriteSet(at index: Int) -> (txID: String, readWriteSet: ReadWriteSet)? {
+        guard self.transactions.indices.contains(index),
+            case .endorser(let txID, .success(let content)) = self.transactions[index]
+        else { return nil }
+        return (txID, content.readWriteSet)
+    }
 }

@@ -36,10 +36,13 @@ public struct BenchReport: Sendable, Codable {
     public var bytesOnDisk: Int64
     /// Bytes of the blocks as delivered (serialized, uncompressed, without this peer's metadata).
     public var deliveredBytes: Int64
-    /// ECDSA P-256 verifies per second on one core (median of the measurements before and after the timed part).
+    /// ECDSA P-256 verifies per second per core, measured with every core verifying at once (median of the
+    /// measurements before and after the timed part).
     public var verifiesPerSecondPerCore: Double
-    /// The separate ceiling measurements (verifies/s on one core).
+    /// The separate ceiling measurements (verifies/s per core).
     public var verifySamples: [Double]
+    /// How many threads verified at once in each ceiling measurement (one per core).
+    public var ceilingThreads: Int
     /// ECDSA verifies per second of one thread's CPU time (median of the same measurements): the core's speed,
     /// whatever else the machine runs.
     public var verifiesPerCPUSecond: Double
@@ -61,6 +64,8 @@ public struct BenchReport: Sendable, Codable {
     public var loadAverage: [Double]
     /// Whether validation of block N+1 overlapped the commit of block N.
     public var pipelined: Bool
+    /// Blocks prepared ahead of the one committing (0 without the pipeline).
+    public var prepareAhead: Int
     /// Whether blocks were zlib-compressed on disk.
     public var compressed: Bool
     /// Whether every block was fsynced.
@@ -85,6 +90,8 @@ public struct BenchReport: Sendable, Codable {
         case deliveredBytes = "delivered_bytes"
         case verifiesPerSecondPerCore = "verifies_per_s_per_core"
         case verifySamples = "verify_samples"
+        case ceilingThreads = "ceiling_threads"
+        case prepareAhead = "prepare_ahead"
         case signaturesPerTransaction = "signatures_per_tx"
         case ceilingTransactionsPerSecond = "ceiling_tx_per_s"
         case loadAverage = "load_avg_1m"

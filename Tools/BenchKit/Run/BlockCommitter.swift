@@ -11,6 +11,8 @@ struct BlockCommitter {
     let ledger: PeerLedger
     let validator: any TransactionValidator
     let pipelined: Bool
+    /// Blocks fetched and prepared while one commits (pipelined only).
+    var prepareAhead = 2
 
     func commit(
         _ numbers: [UInt64],
@@ -21,7 +23,8 @@ struct BlockCommitter {
         let clock = ContinuousClock()
         do {
             if self.pipelined {
-                try await self.ledger.commit(feed, validator: self.validator) { committed in
+                try await self.ledger.commit(feed, validator: self.validator, prepareAhead: self.prepareAhead) {
+                    committed in
                     try onCommit(committed, clock.now - feed.handedAt(committed.number))
                 }
             } else {

@@ -29,6 +29,10 @@ public struct CommitBenchmark: Sendable {
     public var pipelined: Bool
     /// Seconds spent on each of the two ceiling measurements.
     public var ceilingSeconds: Double
+    /// Threads verifying at once in each ceiling measurement (default: one per core).
+    public var ceilingThreads: Int
+    /// Blocks fetched and prepared while one commits, when pipelined.
+    public var prepareAhead: Int
 
     /// Creates a benchmark; the defaults store as production does (zlib, fsync per block, SQLite FULL).
     public init(
@@ -36,13 +40,17 @@ public struct CommitBenchmark: Sendable {
         workDirectory: URL? = nil,
         configuration: LedgerConfiguration = LedgerConfiguration(),
         pipelined: Bool = true,
-        ceilingSeconds: Double = 1.5
+        ceilingSeconds: Double = 1.5,
+        ceilingThreads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        prepareAhead: Int = 2
     ) {
         self.options = options
         self.workDirectory = workDirectory
         self.configuration = configuration
         self.pipelined = pipelined
         self.ceilingSeconds = ceilingSeconds
+        self.ceilingThreads = ceilingThreads
+        self.prepareAhead = prepareAhead
     }
 
     /// Runs the benchmark.
@@ -82,7 +90,8 @@ public struct CommitBenchmark: Sendable {
             try SignatureCeiling.measure(
                 envelopeBytes: sample,
                 msps: msps,
-                seconds: self.ceilingSeconds
+                seconds: self.ceilingSeconds,
+                threads: self.ceilingThreads
             )
         ]
         progress(.ceiling, 1, 2)
@@ -103,7 +112,8 @@ public struct CommitBenchmark: Sendable {
 
             var measurement = Measurement()
             let numbers = Array(workload.workloadBlocks)
-            let committer = BlockCommitter(ledger: ledger, validator: validator, pipelined: self.pipelined)
+            var committer = BlockCommitter(ledger: ledger, validator: validator, pipelined: self.pipelined)
+            committer.prepareAhead = self.prepareAhead
             try await committer.commit(
                 numbers,
                 load: { number throws(BenchError) in (try workload.block(number), try workload.privateData(number)) },
@@ -127,7 +137,8 @@ public struct CommitBenchmark: Sendable {
             try SignatureCeiling.measure(
                 envelopeBytes: sample,
                 msps: msps,
-                seconds: self.ceilingSeconds
+                seconds: self.ceilingSeconds,
+                threads: self.ceilingThreads
             )
         )
         progress(.ceiling, 2, 2)
@@ -138,6 +149,7 @@ public struct CommitBenchmark: Sendable {
             signaturesPerTransaction: Double(self.options.signaturesPerTransaction)
         )
         final.pipelined = self.pipelined
+        final.prepareAhead = self.pipelined ? self.prepareAhead : 0
         final.compressed = self.configuration.blockStore.compress
         final.synced = self.configuration.blockStore.syncWrites
         final.workload = [
@@ -209,6 +221,7 @@ extension BenchReport {
             deliveredBytes: 0,
             verifiesPerSecondPerCore: 0,
             verifySamples: [],
+            ceilingThreads: 0,
             verifiesPerCPUSecond: 0,
             cpuMicrosecondsPerTransaction: 0,
             signatureCPUShare: 0,
@@ -218,6 +231,7 @@ extension BenchReport {
             ratio: 0,
             loadAverage: [],
             pipelined: false,
+            prepareAhead: 0,
             compressed: false,
             synced: false,
             workload: [:]
@@ -233,6 +247,7 @@ extension BenchReport {
             signaturesPerTransaction: signaturesPerTransaction
         )
         self.verifySamples = samples.map(\.perSecond)
+        self.ceilingThreads = samples.map(\.threads).max() ?? 0
         self.verifiesPerSecondPerCore = ceiling.verifiesPerSecondPerCore
         self.cores = ceiling.cores
         self.signaturesPerTransaction = signaturesPerTransaction
