@@ -4,7 +4,7 @@ internal import NIOCore
 internal import NIOSSL
 internal import SwiftASN1
 internal import Synchronization
-internal import X509
+@_spi(FixedExpiryValidationTime) internal import X509
 
 /// The TLS CA certificates a peer's servers accept client certificates from, kept current while the peer runs.
 ///
@@ -76,7 +76,7 @@ public final class TLSTrustStore: Sendable {
         let roots = self.state.withLock { $0.parsed }
         guard !roots.isEmpty else { return false }
         var verifier = Verifier(rootCertificates: CertificateStore(roots)) {
-            RFC5280Policy(fixedValidationTime: time)
+            RFC5280Policy(fixedExpiryValidationTime: time)
         }
         switch await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates)) {
         case .validCertificate: return true
