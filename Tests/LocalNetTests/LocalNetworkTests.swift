@@ -23,16 +23,45 @@ struct LocalNetworkTests {
         return peer.deletingLastPathComponent()
     }()
 
-    /// Whether peer `index` reports itself leader of mychannel on its operations endpoint.
-    static func isLeader(_ network: LocalNetwork, _ index: Int) async -> Bool {
+    /// The values of metric `name` for mychannel on peer `index`'s operations endpoint (empty when it does not
+    /// answer).
+    static func metric(_ name: String, _ network: LocalNetwork, _ index: Int) async -> [Double] {
         guard let url = URL(string: "http://\(network.peers[index].operationsAddress)/metrics"),
             let (data, _) = try? await URLSession.shared.data(from: url)
-        else { return false }
-        let text = String(decoding: data, as: UTF8.self)
-        return text.split(separator: "\n").contains { line in
-            line.hasPrefix("gossip_leader_election_leader") && line.contains("mychannel")
-                && line.split(separator: " ").last.flatMap { Double($0) } == 1
+        else { return [] }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n")
+            .filter { $0.hasPrefix(name) && $0.contains("mychannel") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+    }
+
+    /// Whether peer `index` reports itself leader of mychannel.
+    static func isLeader(_ network: LocalNetwork, _ index: Int) async -> Bool {
+        await Self.metric("gossip_leader_election_leader", network, index).contains(1)
+    }
+
+    /// Starts the orderer and every peer, joining each to the channel.
+    static func start(_ network: LocalNetwork) async throws -> (orderer: ManagedProcess, peers: [ManagedProcess?]) {
+        let orderer = try await network.startOrderer()
+        var peers: [ManagedProcess?] = []
+        do {
+            for index in network.peers.indices {
+                peers.append(try await network.startPeer(index))
+                try await network.join(index)
+            }
+        } catch {
+            for process in peers { process?.signal(SIGKILL) }
+            orderer.signal(SIGKILL)
+            throw error
         }
+        return (orderer, peers)
+    }
+
+    /// Opens the ledger of a stopped peer (after SIGTERM) and runs `body` on it.
+    static func withLedger<T>(_ network: LocalNetwork, _ index: Int, _ body: (PeerLedger) throws -> T) throws -> T {
+        let manager = try LedgerManager(rootDirectory: network.peers[index].ledgersDirectory)
+        let ledger = try manager.openLedger(id: network.manifest.channelID)
+        defer { ledger.close() }
+        return try body(ledger)
     }
 
     static func eventually(
@@ -68,15 +97,12 @@ struct LocalNetworkTests {
         options.basePort = 27050
         options.maxMessageCount = 20
         let network = try LocalNetwork(options: options)
-        var processes: [ManagedProcess?] = []
-        let orderer = try await network.startOrderer()
+        let started = try await Self.start(network)
+        let orderer = started.orderer
+        var processes = started.peers
         defer {
             for process in processes { process?.signal(SIGKILL) }
             orderer.signal(SIGKILL)
-        }
-        for index in network.peers.indices {
-            processes.append(try await network.startPeer(index))
-            try await network.join(index)
         }
         let workload = try network.workload()
         let all = Array(network.peers.indices)
@@ -119,17 +145,6 @@ struct LocalNetworkTests {
         #expect(await orderer.stop() == 0)
     }
 
-    /// The sum of `deliver_blocks_rejected` for mychannel on peer `index`'s operations endpoint.
-    static func rejectedBlocks(_ network: LocalNetwork, _ index: Int) async -> Double {
-        guard let url = URL(string: "http://\(network.peers[index].operationsAddress)/metrics"),
-            let (data, _) = try? await URLSession.shared.data(from: url)
-        else { return 0 }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n")
-            .filter { $0.hasPrefix("deliver_blocks_rejected") && $0.contains("mychannel") }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
-            .reduce(0, +)
-    }
-
     @Test(
         "over TLS everywhere, blocks the orderer sends with a broken signature are refused and never committed",
         .enabled(if: Self.executables != nil, "peer and dev-orderer are not built next to the tests")
@@ -145,15 +160,10 @@ struct LocalNetworkTests {
         // The first two deliveries of block 2 carry a broken orderer signature.
         options.ordererArguments = ["--tamper-signature", "2:2"]
         let network = try LocalNetwork(options: options)
-        var processes: [ManagedProcess] = []
-        let orderer = try await network.startOrderer()
+        let (orderer, processes) = try await Self.start(network)
         defer {
-            for process in processes { process.signal(SIGKILL) }
+            for process in processes { process?.signal(SIGKILL) }
             orderer.signal(SIGKILL)
-        }
-        for index in network.peers.indices {
-            processes.append(try await network.startPeer(index))
-            try await network.join(index)
         }
         let all = Array(network.peers.indices)
         let workload = try network.workload()
@@ -162,22 +172,18 @@ struct LocalNetworkTests {
         // 1 definition block + 40/20 blocks: height 4, the same on both peers.
         try await Self.eventually("both peers agree at height 4") { await Self.agree(network, indices: all, height: 4) }
         var rejected = 0.0
-        for index in all { rejected += await Self.rejectedBlocks(network, index) }
+        for index in all { rejected += await Self.metric("deliver_blocks_rejected", network, index).reduce(0, +) }
         #expect(rejected >= 1, "no peer counted a rejected block")
         #expect(rejected <= 2, "only two deliveries were tampered with")
 
-        for process in processes { #expect(await process.stop() == 0) }
+        for process in processes { #expect(await process?.stop() == 0) }
         #expect(await orderer.stop() == 0)
 
         // What each peer committed as block 2 carries a valid orderer signature.
         let verifier = BlockVerifier(bundle: try ChannelBundle(configBlock: network.genesis, mspBuilder: MSPBuilders.x509))
-        for peer in network.peers {
-            let root = peer.configFile.deletingLastPathComponent().appendingPathComponent("data/ledgersData")
-            let manager = try LedgerManager(rootDirectory: root)
-            let ledger = try manager.openLedger(id: network.manifest.channelID)
-            defer { ledger.close() }
-            let block = try #require(try ledger.block(number: 2))
-            #expect(throws: Never.self, "\(peer.name)'s block 2") { try verifier.verifySignatures(block) }
+        for index in network.peers.indices {
+            let block = try #require(try Self.withLedger(network, index) { try $0.block(number: 2) })
+            #expect(throws: Never.self, "\(network.peers[index].name)'s block 2") { try verifier.verifySignatures(block) }
         }
     }
 
@@ -192,15 +198,12 @@ struct LocalNetworkTests {
         options.basePort = 29050
         options.maxMessageCount = 1  // one block per transaction: BTL counts blocks
         let network = try LocalNetwork(options: options)
-        var processes: [ManagedProcess?] = []
-        let orderer = try await network.startOrderer()
+        let started = try await Self.start(network)
+        let orderer = started.orderer
+        var processes = started.peers
         defer {
             for process in processes { process?.signal(SIGKILL) }
             orderer.signal(SIGKILL)
-        }
-        for index in network.peers.indices {
-            processes.append(try await network.startPeer(index))
-            try await network.join(index)
         }
         let all = Array(network.peers.indices)
         let firstOrg = network.peers[0].organization.mspID
@@ -239,8 +242,7 @@ struct LocalNetworkTests {
         func hash(_ key: String) -> Data { Digest.sha256(Data(key.utf8)) }
         for index in all {
             let peer = network.peers[index]
-            let root = peer.configFile.deletingLastPathComponent().appendingPathComponent("data/ledgersData")
-            let manager = try LedgerManager(rootDirectory: root)
+            let manager = try LedgerManager(rootDirectory: peer.ledgersDirectory)
             let ledger = try manager.openLedger(id: network.manifest.channelID)
             defer { ledger.close() }
             let isMember = members.contains(index)

@@ -54,6 +54,11 @@ public final class LocalNetwork: Sendable {
         public let adminAddress: String
         public let operationsAddress: String
         public let configFile: URL
+        /// peer.fileSystemPath (beside core.yaml).
+        public var fileSystemPath: URL { self.configFile.deletingLastPathComponent().appendingPathComponent("data") }
+        /// Where the peer's ledgers are (PeerConfiguration's `<fileSystemPath>/ledgersData`), to open them once it
+        /// has stopped.
+        public var ledgersDirectory: URL { self.fileSystemPath.appendingPathComponent("ledgersData") }
     }
 
     public let options: Options
@@ -136,7 +141,7 @@ public final class LocalNetwork: Sendable {
                       address: \(node.endpoint)
                       localMspId: \(org.mspID)
                       mspConfigPath: \(NetworkManifest.url(node.identity.mspDirectory, in: netDirectory).path)
-                      fileSystemPath: \(directory.appendingPathComponent("data").path)
+                      fileSystemPath: \(peer.fileSystemPath.path)
                       adminService:
                         listenAddress: \(peer.adminAddress)\(tls)
                       gossip:
