@@ -48,9 +48,21 @@ public actor ChannelCommitter {
         privateData: [TxPrivateData] = [],
         missingPrivateData: [MissingPrivateData] = []
     ) async throws -> Outcome {
+        guard try self.isNext(block) else { return .alreadyCommitted }
+        let committed = try await self.ledger.commit(
+            block,
+            validator: self.validator,
+            privateData: privateData,
+            missingPrivateData: missingPrivateData
+        )
+        return self.committed(committed, block, privateData: privateData.count, missing: missingPrivateData.count)
+    }
+
+    /// Whether `block` is the next one to commit (false: already committed); a block above the height throws.
+    private func isNext(_ block: Common_Block) throws(PeerCoreError) -> Bool {
         let height = self.ledger.height
         let number = block.header.number
-        if number < height { return .alreadyCommitted }
+        if number < height { return false }
         guard number == height else {
             throw PeerCoreError(
                 .badBlock,
@@ -58,17 +70,15 @@ public actor ChannelCommitter {
                     + "blocks are committed in order"
             )
         }
-        let committed = try await self.ledger.commit(
-            block,
-            validator: self.validator,
-            privateData: privateData,
-            missingPrivateData: missingPrivateData
-        )
+        return true
+    }
+
+    private func committed(_ committed: CommittedBlock, _ block: Common_Block, privateData: Int, missing: Int) -> Outcome {
         self.logger.info(
             "committed block",
             metadata: [
-                "channel": "\(self.ledger.ledgerID)", "block": "\(number)",
-                "transactions": "\(block.data.data.count)",
+                "channel": "\(self.ledger.ledgerID)", "block": "\(block.header.number)",
+                "transactions": "\(block.data.data.count)", "private": "\(privateData)", "missing": "\(missing)",
             ]
         )
         self.onCommit(committed)
@@ -90,31 +100,13 @@ public actor ChannelCommitter {
         privateData: [TxPrivateData],
         missingPrivateData: [MissingPrivateData]
     ) throws -> Outcome {
-        let height = self.ledger.height
-        let number = block.header.number
-        if number < height { return .alreadyCommitted }
-        guard number == height else {
-            throw PeerCoreError(
-                .badBlock,
-                "channel \(self.ledger.ledgerID): block \(number) cannot be committed at height \(height); "
-                    + "blocks are committed in order"
-            )
-        }
+        guard try self.isNext(block) else { return .alreadyCommitted }
         let committed = try self.ledger.commit(
             block,
             validationCodes: validationCodes,
             privateData: privateData,
             missingPrivateData: missingPrivateData
         )
-        self.logger.info(
-            "committed block",
-            metadata: [
-                "channel": "\(self.ledger.ledgerID)", "block": "\(number)",
-                "transactions": "\(block.data.data.count)", "private": "\(privateData.count)",
-                "missing": "\(missingPrivateData.count)",
-            ]
-        )
-        self.onCommit(committed)
-        return .committed(committed)
+        return self.committed(committed, block, privateData: privateData.count, missing: missingPrivateData.count)
     }
 }
