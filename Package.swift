@@ -100,7 +100,8 @@ let layers: [Module] = [
     // 0: system-library shims.
     Module("COpenSSL", layer: 0, .system(pkgConfig: "openssl", apt: ["libssl-dev"])),
     Module("CZlib", layer: 0, .system(pkgConfig: "zlib", apt: ["zlib1g-dev"])),
-    // 1: Fabric's protobuf messages and gRPC services, hashing helpers, the zlib block codec.
+    // 1: Fabric's protobuf messages and gRPC services, hashing helpers, the zlib block codec, and
+    //    OneShotSignal (package access) for the modules that wait on a one-time event.
     Module(
         "Wire",
         layer: 1,
@@ -162,7 +163,7 @@ let layers: [Module] = [
             yams, logging, metrics, prometheus, protobuf, grpcCore, grpcHTTP2, serviceLifecycle, nioHTTP1, nioPosix,
         ]
     ),
-    // 8: tools and the test-support module shared by every test target.
+    // 8: tool libraries (the test-support module is at 9).
     // NetGen: cryptogen + configtxgen from one YAML profile (MSP folders, genesis block, network.json); a library
     // so that the apps (bench, peer) can call it directly, with `netgen` as its thin command-line front end.
     Module("NetGen", layer: 8, path: "Tools/NetGen", uses: ["MSP", "ChannelConfig", "Wire"], external: [yams, protobuf]),
