@@ -149,7 +149,7 @@ let layers: [Module] = [
         "Privdata",
         layer: 7,
         uses: ["Gossip", "GossipState", "Ledger", "TransientStore", "ChannelConfig", "MSP", "Wire"],
-        external: [protobuf, logging]
+        external: [protobuf, logging, metrics]
     ),
     // 8: the peer: Peer, channels, GossipService wiring, configuration (core.yaml + CORE_ env), admin service.
     Module(
@@ -280,6 +280,7 @@ let testExternal: [String: [Target.Dependency]] = [
     ],
     "PeerCore": [.target(name: "NetGen"), .target(name: "DevOrderer"), grpcCore, logging, serviceLifecycle, prometheus],
     "GossipState": [logging, .product(name: "MetricsTestKit", package: "swift-metrics")],
+    "Privdata": [.product(name: "MetricsTestKit", package: "swift-metrics")],
     "LocalNet": [
         .target(name: "NetGen"), .target(name: "PeerCore"), .target(name: "Ledger"), .target(name: "ChannelConfig"),
         .target(name: "MSP"),

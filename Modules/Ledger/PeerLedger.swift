@@ -387,6 +387,7 @@ public final class PeerLedger: Sendable {
             try self.database.write { db in
                 try self.blockStore.writeIndex(block: block, location: location, txIDs: processed.txIDs, db: db)
                 try StateDB.apply(processed.batch, expiries: processed.expiries, savepoint: number, db: db)
+                try CollectionConfigHistory.record(processed.batch, block: number, db: db)
                 try PrivateDataStore.removePurgedKeys(processed.batch.purgedPrivateKeys, db: db)
                 try PrivateDataStore.markCommitted(number, purgeInterval: self.configuration.purgeInterval, db: db)
             }

@@ -27,6 +27,8 @@ public final class PrivdataService: Sendable {
     public let distributor: PrivateDataDistributor
     /// Reconciliation of old blocks' missing data.
     public let reconciler: Reconciler
+    /// Ineligible-to-eligible conversion when this peer joins a collection.
+    public let eligibility: CollectionEligibility
     /// The gossip side.
     public let gossip: any PrivdataGossip
     private let accessPolicy: any StateAccessPolicy
@@ -43,6 +45,7 @@ public final class PrivdataService: Sendable {
     ///     `VerifyByChannel`).
     ///   - storePvtDataOfInvalidTx: the StorePvtDataOfInvalidTx capability of the current channel config.
     ///   - clock: time for the pull retry loop, membership polls and the reconciler.
+    ///   - metrics: the channel's private-data metrics (default: made by the global metrics factory).
     /// - Throws: ``PrivdataError/Code-swift.struct/badConfiguration`` for a configuration Fabric refuses.
     public init(
         channelID: String,
@@ -56,6 +59,7 @@ public final class PrivdataService: Sendable {
         config: PrivdataConfig,
         storePvtDataOfInvalidTx: @escaping @Sendable () -> Bool,
         clock: any GossipClock = WallClock(),
+        metrics: PrivdataMetrics? = nil,
         logger: Logger = Logger(label: "privdata")
     ) throws(PrivdataError) {
         let config = try config.validated()
@@ -66,12 +70,14 @@ public final class PrivdataService: Sendable {
         var logger = logger
         logger[metadataKey: "channel"] = "\(channelID)"
         self.logger = logger
+        let metrics = metrics ?? PrivdataMetrics(channelID: channelID)
         let retriever = PrivateDataRetriever(ledger: ledger, transientStore: transientStore, collections: collections)
         let puller = PrivateDataPuller(
             gossip: gossip,
             retriever: retriever,
             btlPullMargin: config.btlPullMargin,
             clock: clock,
+            metrics: metrics,
             logger: logger
         )
         self.puller = puller
@@ -83,13 +89,18 @@ public final class PrivdataService: Sendable {
             local: local,
             config: config,
             clock: clock,
+            metrics: metrics,
             logger: logger
         )
+        let eligibility = CollectionEligibility(ledger: ledger, collections: collections, local: local, logger: logger)
+        self.eligibility = eligibility
         self.coordinator = PrivdataCoordinator(
             channelID: channelID,
             committer: committer,
             provider: provider,
             storePvtDataOfInvalidTx: storePvtDataOfInvalidTx,
+            metrics: metrics,
+            eligibility: eligibility,
             logger: logger
         )
         self.blockSource = PrivdataBlockSource(ledger: ledger, collections: collections)
@@ -97,6 +108,7 @@ public final class PrivdataService: Sendable {
             gossip: gossip,
             collections: collections,
             pushAckTimeout: config.pushAckTimeout,
+            metrics: metrics,
             logger: logger
         )
         self.reconciler = Reconciler(
@@ -105,6 +117,7 @@ public final class PrivdataService: Sendable {
             fetcher: puller,
             config: config,
             clock: clock,
+            metrics: metrics,
             logger: logger
         )
     }
@@ -121,8 +134,14 @@ public final class PrivdataService: Sendable {
     }
 
     /// Serves pull requests, stores pushed private data and reconciles, until the calling task is cancelled.
-    /// Call it once: the messages it serves were subscribed to when the service was created.
+    /// Call it once: the messages it serves were subscribed to when the service was created. It first converts
+    /// the missing records of collections this peer became eligible for while it was down (or just before a crash).
     public func run() async {
+        do {
+            try self.eligibility.convert()
+        } catch {
+            self.logger.error("cannot check collection eligibility: \(error)")
+        }
         let messages = self.messages
         await withDiscardingTaskGroup { group in
             group.addTask { await self.reconciler.run() }

@@ -3,6 +3,7 @@ import Foundation
 import Gossip
 import GossipState
 import Ledger
+import MetricsTestKit
 import Privdata
 import SwiftProtobuf
 import TestSupport
@@ -30,7 +31,8 @@ struct CoordinatorTests {
         _ identity: (mspID: String, member: String) = Chain.org1Peer,
         reference: String = "peer0.org1",
         fetcher: (any PrivateDataFetcher)?,
-        config: PrivdataConfig = .coreYAMLDefaults
+        config: PrivdataConfig = .coreYAMLDefaults,
+        metrics: PrivdataMetrics? = nil
     ) throws -> Peer {
         let (ledger, transient) = try Chain.stores(directory)
         let collections = try Chain.collections(ledger, localMSPID: identity.mspID)
@@ -42,7 +44,8 @@ struct CoordinatorTests {
             fetcher: fetcher,
             local: try Chain.local(identity),
             config: config,
-            clock: clock
+            clock: clock,
+            metrics: metrics
         )
         let coordinator = PrivdataCoordinator(
             channelID: Chain.channel,
@@ -108,9 +111,46 @@ struct CoordinatorTests {
             let kvCalls = fetcher.calls.value.filter { $0.contains { $0.namespace == "kv" } }
             #expect(kvCalls.count == 1)
             #expect(kvCalls.first?.count == 10 && kvCalls.first?.allSatisfy { $0.blockSeq == 17 } == true)
-            // Committing block 16 purged its tx ids from the transient store.
+            // Committing block 16 purged its tx ids from the transient store (on the purge queue).
+            await peer.coordinator.purgesDone()
             #expect(throws: TransientStoreError.self) { try peer.transient.minimumBlockHeight() }
             #expect(peer.ledger.height == 30)
+        }
+    }
+
+    /// Fabric's privdata metrics: every block is timed through validation, listing what is missing, the commit and
+    /// the transient-store purge; a block that needed the peers also through the fetch; all under the channel.
+    @Test("StoreBlock records Fabric's privdata durations per channel")
+    func metrics() async throws {
+        try await TemporaryDirectory.with("privdata-metrics") { directory in
+            let data = try Chain.privateData()
+            let factory = TestMetrics()
+            let peer = try Self.peer(
+                directory,
+                fetcher: DictionaryFetcher(Chain.fetcherData(data, blocks: 17...17)),
+                metrics: PrivdataMetrics(channelID: Chain.channel, factory: factory)
+            )
+            let txIDs16 = try Chain.txIDs(16)
+            for tx in data[16] ?? [] {
+                var results = Transientstore_TxPvtReadWriteSetWithConfigInfo()
+                results.pvtRwset = tx.writeSet
+                try peer.coordinator.storePrivateData(txID: txIDs16[Int(tx.txIndex)], data: results, blockHeight: 15)
+            }
+            for number in 1...17 as ClosedRange<UInt64> {
+                try await peer.coordinator.storeBlock(try Conformance.block(number), privateData: [])
+            }
+            await peer.coordinator.purgesDone()
+            func count(_ name: String) throws -> Int {
+                try factory.expectTimer("gossip_privdata_\(name)_duration", [("channel", Chain.channel)]).values.count
+            }
+            #expect(try count("validation") == 17)
+            #expect(try count("list_missing") == 17)
+            #expect(try count("commit_block") == 17)
+            // Purged by tx id after blocks that committed private data (16 from the transient store, 17 pulled).
+            #expect(try count("purge") >= 2)
+            // Only blocks whose data was neither with the block nor in the transient store needed the peers (the
+            // approvals' implicit-collection data of 3 and 6, kv's of 15 and 17), not all 17.
+            #expect(try (2..<17).contains(count("fetch")))
         }
     }
 

@@ -299,6 +299,16 @@ public final class PrivateDataStore: Sendable {
         }
     }
 
+    /// The (namespace, collection) pairs that have ineligible missing records, expired or not.
+    public func ineligibleCollections() throws(LedgerError) -> [(namespace: String, collection: String)] {
+        try self.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT DISTINCT ns, coll FROM pvt_missing WHERE eligible = 0 ORDER BY ns, coll"
+            ).map { (namespace: $0[0], collection: $0[1]) }
+        }
+    }
+
     // MARK: Reading
 
     /// The private data of block `blockNumber`, by tx, omitting expired data and what `filter` leaves out.

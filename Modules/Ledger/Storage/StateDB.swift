@@ -44,6 +44,7 @@ public final class StateDB: Sendable {
                     id INTEGER PRIMARY KEY CHECK (id = 0), block INTEGER NOT NULL);
                 """
         )
+        try CollectionConfigHistory.createTables(db)
     }
 
     // MARK: Reading (each opens a read transaction on a snapshot)

@@ -10,6 +10,22 @@ public import Wire
 public protocol CollectionConfigSource: Sendable {
     /// The collection configuration package of `namespace`, or nil when the namespace defines none.
     func collectionConfigPackage(namespace: String) throws(PrivdataError) -> Protos_CollectionConfigPackage?
+
+    /// The package of `namespace` in effect when block `blockNumber` was validated (the most recent one committed
+    /// below it), or nil when none was. Sources without a history answer with the latest package.
+    func collectionConfigPackage(
+        namespace: String,
+        below blockNumber: UInt64
+    ) throws(PrivdataError) -> Protos_CollectionConfigPackage?
+}
+
+extension CollectionConfigSource {
+    public func collectionConfigPackage(
+        namespace: String,
+        below blockNumber: UInt64
+    ) throws(PrivdataError) -> Protos_CollectionConfigPackage? {
+        try self.collectionConfigPackage(namespace: namespace)
+    }
 }
 
 /// The latest collection configurations committed on a channel: `_lifecycle`'s chaincode definition
@@ -38,6 +54,37 @@ public struct LedgerCollectionConfigSource: CollectionConfigSource {
             throw PrivdataError(
                 .storage,
                 "cannot read the collection configuration of namespace \(namespace) on channel \(self.ledger.ledgerID)",
+                cause: error
+            )
+        }
+    }
+
+    /// From the ledger's collection configuration history; a namespace with no history at all (its definition was
+    /// committed before the ledger kept one) answers with the latest package.
+    public func collectionConfigPackage(
+        namespace: String,
+        below blockNumber: UInt64
+    ) throws(PrivdataError) -> Protos_CollectionConfigPackage? {
+        let record: CollectionConfigRecord?
+        let hasHistory: Bool
+        do {
+            record = try self.ledger.collectionConfig(namespace: namespace, below: blockNumber)
+            hasHistory = try record != nil || self.ledger.hasCollectionConfigHistory(namespace: namespace)
+        } catch {
+            throw PrivdataError(
+                .storage,
+                "cannot read the collection configuration history of namespace \(namespace) on channel \(self.ledger.ledgerID)",
+                cause: error
+            )
+        }
+        guard hasHistory else { return try self.collectionConfigPackage(namespace: namespace) }
+        guard let record else { return nil }
+        do {
+            return try Protos_CollectionConfigPackage(serializedBytes: record.package)
+        } catch {
+            throw PrivdataError(
+                .badCollectionConfig,
+                "the collection configuration of namespace \(namespace) committed at block \(record.blockNumber) on channel \(self.ledger.ledgerID) does not decode",
                 cause: error
             )
         }
@@ -138,6 +185,43 @@ public final class CollectionStore: Sendable {
         )
     }
 
+    /// The configuration of `name` in `namespace` that was in effect when block `blockNumber` was validated
+    /// (Fabric's `MostRecentCollectionConfigBelow`; implicit collections are generated as always).
+    ///
+    /// - Throws: ``PrivdataError/Code-swift.struct/collectionNotFound`` when the namespace had no such collection
+    ///   then.
+    public func staticConfig(
+        namespace: String,
+        collection name: String,
+        below blockNumber: UInt64
+    ) throws(PrivdataError)
+        -> Protos_StaticCollectionConfig
+    {
+        if name.hasPrefix(Self.implicitCollectionPrefix) {
+            return try self.staticConfig(namespace: namespace, collection: name)
+        }
+        let package = try self.source.collectionConfigPackage(namespace: namespace, below: blockNumber)
+        for config in package?.config ?? [] {
+            if case .staticCollectionConfig(let collection)? = config.payload, collection.name == name {
+                return collection
+            }
+        }
+        throw PrivdataError(
+            .collectionNotFound,
+            "collection \(name) of namespace \(namespace) was not defined below block \(blockNumber) on channel \(self.channelID)"
+        )
+    }
+
+    /// The compiled collection `name` of `namespace` as configured when block `blockNumber` was validated.
+    public func collection(
+        namespace: String,
+        name: String,
+        below blockNumber: UInt64
+    ) throws(PrivdataError) -> CollectionAccess {
+        let config = try self.staticConfig(namespace: namespace, collection: name, below: blockNumber)
+        return try self.compile(namespace: namespace, config: config)
+    }
+
     /// The implicit collection of `mspID`.
     public func implicitConfig(mspID: String) -> Protos_StaticCollectionConfig {
         var config = Protos_StaticCollectionConfig()
@@ -207,6 +291,20 @@ public final class CollectionStore: Sendable {
     /// collection cannot be found or compiled (Fabric skips such collections).
     public func accepts(_ signedData: SignedData, namespace: String, collection: String) -> Bool {
         guard let access = try? self.collection(namespace: namespace, name: collection) else { return false }
+        return access.accepts(signedData)
+    }
+
+    /// Whether `signedData` may see (namespace, collection) by the configuration in effect when block
+    /// `blockNumber` was validated; false when the collection was not defined then or cannot be compiled.
+    public func accepts(
+        _ signedData: SignedData,
+        namespace: String,
+        collection: String,
+        below blockNumber: UInt64
+    ) -> Bool {
+        guard let access = try? self.collection(namespace: namespace, name: collection, below: blockNumber) else {
+            return false
+        }
         return access.accepts(signedData)
     }
 }

@@ -25,3 +25,11 @@ public struct LocalPeerIdentity: Sendable, Hashable {
         self.signedData = SignedData(data: message, identity: identity, signature: signature)
     }
 }
+
+extension CollectionAccess {
+    /// Whether this peer is eligible for the collection's private data: its organisation is a member, or the
+    /// access filter accepts its self-signed data (Fabric's `isEligible` of the coordinator).
+    public func admits(_ local: LocalPeerIdentity) -> Bool {
+        self.isMember(organization: local.mspID) || self.accepts(local.signedData)
+    }
+}

@@ -42,6 +42,8 @@ public struct PrivateDataProvider: Sendable {
     public let clock: any GossipClock
     /// The pause between pull attempts (Fabric: 1 s).
     public let retryInterval: Duration
+    /// The channel's private-data metrics (list-missing and fetch durations are recorded here).
+    public let metrics: PrivdataMetrics
     let logger: Logger
 
     /// Creates the provider.
@@ -54,8 +56,10 @@ public struct PrivateDataProvider: Sendable {
         config: PrivdataConfig,
         clock: any GossipClock = WallClock(),
         retryInterval: Duration = .seconds(1),
+        metrics: PrivdataMetrics? = nil,
         logger: Logger = Logger(label: "privdata")
     ) {
+        self.metrics = metrics ?? PrivdataMetrics(channelID: channelID)
         self.channelID = channelID
         self.collections = collections
         self.transientStore = transientStore
@@ -80,12 +84,13 @@ public struct PrivateDataProvider: Sendable {
         prefetched: [TxPrivateWriteSet],
         storeInvalid: Bool
     ) async throws(PrivdataError) -> RetrievedPrivateData {
+        let listStarted = ContinuousClock.now
         var eligible: [PrivateDataKey: (info: CollectionWriteInfo, access: CollectionAccess)] = [:]
         var ineligible: [PrivateDataKey] = []
         for write in info.collections {
             if !write.isTxValid && !storeInvalid { continue }
             let access = try self.collections.collection(namespace: write.key.namespace, name: write.key.collection)
-            if access.isMember(organization: self.local.mspID) || access.accepts(self.local.signedData) {
+            if access.admits(self.local) {
                 eligible[write.key] = (write, access)
             } else {
                 ineligible.append(write.key)
@@ -148,8 +153,12 @@ public struct PrivateDataProvider: Sendable {
             }
         }
 
+        self.metrics.listMissing.recordDuration(listStarted.duration(to: .now))
+
         // (3) Other peers, until pullRetryThreshold.
         if !remaining.isEmpty, let fetcher = self.fetcher, self.config.pullRetryThreshold > .zero {
+            let fetchStarted = ContinuousClock.now
+            defer { self.metrics.fetch.recordDuration(fetchStarted.duration(to: .now)) }
             let started = self.clock.now
             while !remaining.isEmpty, started.duration(to: self.clock.now) < self.config.pullRetryThreshold {
                 var requests: [PrivateDataRequest] = []

@@ -1,3 +1,4 @@
+internal import Dispatch
 import Foundation
 public import GossipState
 import Ledger
@@ -7,7 +8,8 @@ public import Wire
 
 /// Fabric's privdata `coordinator`: validates a block, finds the private data this peer is eligible for (from the
 /// block, the transient store or other peers, each checked against the block's hashes), commits the block with it
-/// and the missing-data records, then purges the transient store. It is the GossipState commit loop's
+/// and the missing-data records, then purges the transient store (on its own serial queue, so the next block's
+/// commit does not wait for it; ``purgesDone()`` waits). It is the GossipState commit loop's
 /// ``BlockCommitCoordinator``.
 public final class PrivdataCoordinator: BlockCommitCoordinator {
     /// The channel.
@@ -19,6 +21,9 @@ public final class PrivdataCoordinator: BlockCommitCoordinator {
     /// Whether the channel stores private data of invalid transactions (the StorePvtDataOfInvalidTx capability
     /// of the current config).
     private let storePvtDataOfInvalidTx: @Sendable () -> Bool
+    private let metrics: PrivdataMetrics
+    private let eligibility: CollectionEligibility?
+    private let purgeQueue: DispatchQueue
     private let logger: Logger
 
     /// Creates the coordinator.
@@ -27,12 +32,17 @@ public final class PrivdataCoordinator: BlockCommitCoordinator {
         committer: any PrivdataCommitter,
         provider: PrivateDataProvider,
         storePvtDataOfInvalidTx: @escaping @Sendable () -> Bool,
+        metrics: PrivdataMetrics? = nil,
+        eligibility: CollectionEligibility? = nil,
         logger: Logger = Logger(label: "privdata.coordinator")
     ) {
+        self.eligibility = eligibility
         self.channelID = channelID
         self.committer = committer
         self.provider = provider
         self.storePvtDataOfInvalidTx = storePvtDataOfInvalidTx
+        self.metrics = metrics ?? provider.metrics
+        self.purgeQueue = DispatchQueue(label: "privdata.purge.\(channelID)")
         var logger = logger
         logger[metadataKey: "channel"] = "\(channelID)"
         self.logger = logger
@@ -55,7 +65,9 @@ public final class PrivdataCoordinator: BlockCommitCoordinator {
         }
         let codes: [Protos_TxValidationCode]
         do {
-            codes = try await self.committer.validate(block)
+            codes = try await self.metrics.validation.time { () async throws -> [Protos_TxValidationCode] in
+                try await self.committer.validate(block)
+            }
         } catch {
             throw PrivdataError(
                 .validationFailed,
@@ -66,6 +78,7 @@ public final class PrivdataCoordinator: BlockCommitCoordinator {
         // A commit that staged this block's private data and crashed: commit with what the store holds.
         if (try? self.committer.hasStagedPrivateData(block: number)) == true {
             try await self.commit(block, codes: codes, privateData: [], missing: [])
+            self.eligibility?.blockCommitted(number)
             return
         }
         let info = try BlockPrivateDataInfo(block: block, validationCodes: codes)
@@ -75,6 +88,7 @@ public final class PrivdataCoordinator: BlockCommitCoordinator {
             storeInvalid: self.storePvtDataOfInvalidTx()
         )
         try await self.commit(block, codes: codes, privateData: retrieved.privateData, missing: retrieved.missing)
+        self.eligibility?.blockCommitted(number)
         self.purgeTransientStore(after: number, info: info, committedPrivateData: !retrieved.privateData.isEmpty)
     }
 
@@ -85,7 +99,9 @@ public final class PrivdataCoordinator: BlockCommitCoordinator {
         missing: [MissingPrivateData]
     ) async throws(PrivdataError) {
         do {
-            try await self.committer.commit(block, validationCodes: codes, privateData: privateData, missing: missing)
+            try await self.metrics.commit.time { () async throws in
+                try await self.committer.commit(block, validationCodes: codes, privateData: privateData, missing: missing)
+            }
         } catch {
             throw PrivdataError(
                 .commitFailed,
@@ -96,22 +112,40 @@ public final class PrivdataCoordinator: BlockCommitCoordinator {
     }
 
     /// Spec §4: purge by the block's tx ids when it committed private data, and below `number − retention` every
-    /// `retention` blocks. Failures are logged: the entries are purged again later.
+    /// `retention` blocks. It runs on the purge queue, after the commit returned (as Fabric's goroutine); failures
+    /// are logged, and the entries are purged again by a later purge below a height.
     private func purgeTransientStore(after number: UInt64, info: BlockPrivateDataInfo, committedPrivateData: Bool) {
-        if committedPrivateData {
-            do {
-                try self.transientStore.purge(txIDs: info.txIDs)
-            } catch {
-                self.logger.error("cannot purge the transient store of block \(number)'s tx ids: \(error)")
+        let retention = self.provider.config.transientBlockRetention
+        let byHeight = retention > 0 && number % retention == 0 && number > retention
+        guard committedPrivateData || byHeight else { return }
+        let store = self.transientStore
+        let txIDs = info.txIDs
+        let metrics = self.metrics
+        let logger = self.logger
+        self.purgeQueue.async {
+            metrics.purge.time {
+                if committedPrivateData {
+                    do {
+                        try store.purge(txIDs: txIDs)
+                    } catch {
+                        logger.error("cannot purge the transient store of block \(number)'s tx ids: \(error)")
+                    }
+                }
+                if byHeight {
+                    do {
+                        try store.purge(belowHeight: number - retention)
+                    } catch {
+                        logger.error("cannot purge the transient store below height \(number - retention): \(error)")
+                    }
+                }
             }
         }
-        let retention = self.provider.config.transientBlockRetention
-        if retention > 0, number % retention == 0, number > retention {
-            do {
-                try self.transientStore.purge(belowHeight: number - retention)
-            } catch {
-                self.logger.error("cannot purge the transient store below height \(number - retention): \(error)")
-            }
+    }
+
+    /// Returns when every transient-store purge scheduled so far has run.
+    public func purgesDone() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            self.purgeQueue.async { done.resume() }
         }
     }
 

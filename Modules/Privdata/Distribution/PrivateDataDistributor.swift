@@ -19,6 +19,7 @@ public struct PrivateDataDistributor: Sendable {
     public let collections: CollectionStore
     /// How long a push waits for its acknowledgement (must be positive).
     public let pushAckTimeout: Duration
+    private let metrics: PrivdataMetrics
     private let logger: Logger
 
     /// Creates the distributor.
@@ -26,8 +27,10 @@ public struct PrivateDataDistributor: Sendable {
         gossip: any PrivdataGossip,
         collections: CollectionStore,
         pushAckTimeout: Duration,
+        metrics: PrivdataMetrics? = nil,
         logger: Logger = Logger(label: "privdata.distributor")
     ) {
+        self.metrics = metrics ?? PrivdataMetrics(channelID: gossip.channelID)
         self.gossip = gossip
         self.collections = collections
         self.pushAckTimeout = pushAckTimeout
@@ -50,6 +53,16 @@ public struct PrivateDataDistributor: Sendable {
     ///   in `data` or a collection is missing from it; `.distributionFailed` when too few peers are eligible or
     ///   pushes fail.
     public func distribute(
+        txID: String,
+        data: Transientstore_TxPvtReadWriteSetWithConfigInfo,
+        blockHeight: UInt64
+    ) async throws(PrivdataError) {
+        try await self.metrics.send.time { () async throws(PrivdataError) in
+            try await self.push(txID: txID, data: data, blockHeight: blockHeight)
+        }
+    }
+
+    private func push(
         txID: String,
         data: Transientstore_TxPvtReadWriteSetWithConfigInfo,
         blockHeight: UInt64

@@ -23,6 +23,7 @@ public final class PrivateDataPuller: PrivateDataFetcher {
     private let membershipPolls: Int
     private let membershipInterval: Duration
     private let clock: any GossipClock
+    private let metrics: PrivdataMetrics
     private let logger: Logger
 
     /// Creates the puller.
@@ -34,8 +35,10 @@ public final class PrivateDataPuller: PrivateDataFetcher {
         membershipPolls: Int = 5,
         membershipInterval: Duration = .seconds(1),
         clock: any GossipClock = WallClock(),
+        metrics: PrivdataMetrics? = nil,
         logger: Logger = Logger(label: "privdata.pull")
     ) {
+        self.metrics = metrics ?? PrivdataMetrics(channelID: gossip.channelID)
         self.gossip = gossip
         self.retriever = retriever
         self.btlPullMargin = btlPullMargin
@@ -60,7 +63,9 @@ public final class PrivateDataPuller: PrivateDataFetcher {
         let digests = request.digests.map(PrivateDataDigest.init)
         let found: [PrivateDataDigest: [Data]]
         do {
-            found = try self.retriever.retrieve(digests, for: requester)
+            found = try self.metrics.retrieve.time { () throws(PrivdataError) in
+                try self.retriever.retrieve(digests, for: requester)
+            }
         } catch {
             self.logger.warning("cannot serve a private data request from \(received.connection.endpoint): \(error)")
             return
@@ -114,7 +119,7 @@ public final class PrivateDataPuller: PrivateDataFetcher {
                 )
             }
             if assignment.isEmpty { break }
-            let answered = await self.exchange(assignment)
+            let answered = await self.metrics.pull.time { await self.exchange(assignment) }
             for (digest, payload) in answered where !payload.isEmpty {
                 result.elements[digest, default: []].append(contentsOf: payload)
             }

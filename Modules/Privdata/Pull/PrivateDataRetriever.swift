@@ -29,7 +29,8 @@ public struct PrivateDataRetriever: Sendable {
     ///
     /// From the transient store (digests with an empty tx id are skipped) a collection counts when the config
     /// that came with the data accepts the requester, or, without one, the latest config does; from the ledger,
-    /// when the latest config accepts the requester.
+    /// when the latest config or the config in effect at the data's block (the collection configuration
+    /// history) accepts the requester (Fabric's puller checks both for ledger data).
     public func retrieve(
         _ digests: [PrivateDataDigest],
         for requester: SignedData
@@ -89,7 +90,13 @@ public struct PrivateDataRetriever: Sendable {
                 }
                 for digest in group {
                     guard
-                        self.collections.accepts(requester, namespace: digest.namespace, collection: digest.collection),
+                        self.collections.accepts(requester, namespace: digest.namespace, collection: digest.collection)
+                            || self.collections.accepts(
+                                requester,
+                                namespace: digest.namespace,
+                                collection: digest.collection,
+                                below: blockSeq
+                            ),
                         let tx = data.first(where: { $0.txIndex == digest.seqInBlock })
                     else { continue }
                     for ns in tx.writeSet.nsPvtRwset where ns.namespace == digest.namespace {

@@ -17,6 +17,7 @@ public final class Reconciler: Sendable {
     /// The settings (batch size, interval, enabled).
     public let config: PrivdataConfig
     private let clock: any GossipClock
+    private let metrics: PrivdataMetrics
     private let logger: Logger
 
     /// Creates the reconciler.
@@ -26,8 +27,10 @@ public final class Reconciler: Sendable {
         fetcher: any PrivateDataFetcher,
         config: PrivdataConfig,
         clock: any GossipClock = WallClock(),
+        metrics: PrivdataMetrics? = nil,
         logger: Logger = Logger(label: "privdata.reconciler")
     ) {
+        self.metrics = metrics ?? PrivdataMetrics(channelID: ledger.ledgerID)
         self.ledger = ledger
         self.collections = collections
         self.fetcher = fetcher
@@ -47,7 +50,7 @@ public final class Reconciler: Sendable {
                 return
             }
             do {
-                _ = try await self.reconcile()
+                _ = try await self.metrics.reconciliation.time { () async throws -> Int in try await self.reconcile() }
             } catch {
                 self.logger.error("reconciliation of \(self.ledger.ledgerID) failed: \(error)")
             }
@@ -89,7 +92,11 @@ public final class Reconciler: Sendable {
                             ),
                             endorsers: [],
                             collection: access,
-                            originalCollection: access
+                            originalCollection: (try? self.collections.collection(
+                                namespace: entry.namespace,
+                                name: entry.collection,
+                                below: block.blockNumber
+                            )) ?? access
                         )
                     )
                 }
