@@ -14,6 +14,10 @@ public import Metrics
 /// | `gossip_privdata_reconciliation_duration` | one reconciliation cycle |
 /// | `gossip_privdata_pull_duration` | one pull exchange with peers (commit-time or reconciliation) |
 /// | `gossip_privdata_retrieve_duration` | answering one pull request from the transient store or the ledger |
+///
+/// One counter is this peer's own (Fabric has none like it): `gossip_privdata_reconciled_collections`, the
+/// collections' private data of past blocks the reconciler committed, so an operator (or a test) sees
+/// reconciliation make progress.
 public struct PrivdataMetrics: Sendable {
     let validation: Timer
     let listMissing: Timer
@@ -24,6 +28,7 @@ public struct PrivdataMetrics: Sendable {
     let reconciliation: Timer
     let pull: Timer
     let retrieve: Timer
+    private let reconciledCollections: Counter
 
     /// The metrics of `channelID`, made by `factory` (the global `MetricsSystem.factory` by default).
     public init(channelID: String, factory: any MetricsFactory = MetricsSystem.factory) {
@@ -39,6 +44,18 @@ public struct PrivdataMetrics: Sendable {
         self.reconciliation = timer("reconciliation")
         self.pull = timer("pull")
         self.retrieve = timer("retrieve")
+        self.reconciledCollections = Counter(
+            label: "gossip_privdata_reconciled_collections",
+            dimensions: [("channel", channelID)],
+            factory: factory
+        )
+    }
+}
+
+extension PrivdataMetrics {
+    /// Counts collections of past blocks whose private data the reconciler committed.
+    func reconciled(_ count: Int) {
+        if count > 0 { self.reconciledCollections.increment(by: count) }
     }
 }
 

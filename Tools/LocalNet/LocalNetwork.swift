@@ -368,8 +368,9 @@ public struct Workload: Sendable {
     /// A collection of every organisation whose data lives 2 blocks (BTL 2).
     public static let collectionExpiring = "collExpiring"
 
-    /// The private data collections of `basic`.
-    public func collections() throws -> [Protos_StaticCollectionConfig] {
+    /// The private data collections of `basic`; with `firstOrgCollectionOpened`, ``collectionFirstOrg`` has every
+    /// organisation as a member (the others join it).
+    public func collections(firstOrgCollectionOpened: Bool = false) throws -> [Protos_StaticCollectionConfig] {
         func collection(_ name: String, members: [String], required: Int32, maximum: Int32, btl: UInt64) throws
             -> Protos_StaticCollectionConfig
         {
@@ -384,16 +385,25 @@ public struct Workload: Sendable {
             return config
         }
         return [
-            try collection(Self.collectionFirstOrg, members: [self.organizations[0]], required: 0, maximum: 1, btl: 0),
+            try collection(
+                Self.collectionFirstOrg,
+                members: firstOrgCollectionOpened ? self.organizations : [self.organizations[0]],
+                required: 0,
+                maximum: 1,
+                btl: 0
+            ),
             try collection(Self.collectionAll, members: self.organizations, required: 1, maximum: 3, btl: 0),
             try collection(Self.collectionExpiring, members: self.organizations, required: 0, maximum: 3, btl: 2),
         ]
     }
 
-    /// The `_lifecycle` transaction defining chaincode `basic` (endorsed by every org), with ``collections()``.
-    public func definition() throws -> Common_Envelope {
+    /// The `_lifecycle` transaction defining chaincode `basic` (endorsed by every org), with ``collections()``;
+    /// a later `sequence` with `firstOrgCollectionOpened` redefines it so that every organisation joins
+    /// ``collectionFirstOrg``.
+    public func definition(sequence: Int64 = 1, firstOrgCollectionOpened: Bool = false) throws -> Common_Envelope {
         var definition = ChaincodeDefinitionWrites(name: "basic")
-        definition.collections = try self.collections()
+        definition.sequence = sequence
+        definition.collections = try self.collections(firstOrgCollectionOpened: firstOrgCollectionOpened)
         return try definition.transaction(
             channelID: self.channelID,
             creator: self.admin,

@@ -50,7 +50,10 @@ public final class Reconciler: Sendable {
                 return
             }
             do {
-                _ = try await self.metrics.reconciliation.time { () async throws -> Int in try await self.reconcile() }
+                let count = try await self.metrics.reconciliation.time { () async throws -> Int in
+                    try await self.reconcile()
+                }
+                self.metrics.reconciled(count)
             } catch {
                 self.logger.error("reconciliation of \(self.ledger.ledgerID) failed: \(error)")
             }
