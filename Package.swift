@@ -281,9 +281,11 @@ let testExternal: [String: [Target.Dependency]] = [
     "PeerCore": [.target(name: "NetGen"), .target(name: "DevOrderer"), grpcCore, logging, serviceLifecycle, prometheus],
     "GossipState": [logging, .product(name: "MetricsTestKit", package: "swift-metrics")],
     "Privdata": [.product(name: "MetricsTestKit", package: "swift-metrics")],
+    // The multi-process tests read stopped peers' ledgers, and play a peer with an in-process gossip node and the
+    // Privdata puller.
     "LocalNet": [
         .target(name: "NetGen"), .target(name: "PeerCore"), .target(name: "Ledger"), .target(name: "ChannelConfig"),
-        .target(name: "MSP"),
+        .target(name: "MSP"), .target(name: "Gossip"), .target(name: "Privdata"), .target(name: "TransientStore"),
     ],
     // The peer's own deliver client and netgen's networks, against the orderer over real gRPC.
     "DevOrderer": [

@@ -3,12 +3,16 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Gossip
 import Ledger
 import LocalNet
 import MSP
 import NetGen
 import PeerCore
+import SwiftProtobuf
+import Privdata
 import Testing
+import TransientStore
 import TestSupport
 import Wire
 
@@ -32,6 +36,98 @@ struct LocalNetworkTests {
         return String(decoding: data, as: UTF8.self).split(separator: "\n")
             .filter { $0.hasPrefix(name) && $0.contains("mychannel") }
             .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+    }
+
+    /// Runs a gossip node with peer `index`'s identity and endpoint (its process stopped), joins mychannel, waits
+    /// for the channel's peers with their StateInfo, and pulls tx 0 of `block` for each of `basic`'s collections
+    /// with the Privdata puller; returns, per collection, whether data came back.
+    static func pullAsPeer(
+        _ network: LocalNetwork,
+        _ index: Int,
+        workload: Workload,
+        block: UInt64
+    ) async throws -> [String: Bool] {
+        let peer = network.peers[index]
+        let bundle = try ChannelBundle(configBlock: network.genesis, mspBuilder: MSPBuilders.x509)
+        let registry = ChannelMSPRegistry([bundle])
+        let signer = try network.manifest.signingIdentity(
+            of: peer.member,
+            in: peer.organization,
+            directory: network.netDirectory
+        )
+        let localMSP = try network.manifest.msp(of: peer.organization, directory: network.netDirectory)
+        let port = Int(peer.endpoint.split(separator: ":").last!)!
+        var config = GossipConfig().scaled(down: 5)
+        config.internalEndpoint = peer.endpoint
+        config.externalEndpoint = peer.endpoint
+        config.bootstrapPeers = network.peers.filter { $0.organization.mspID == peer.organization.mspID }
+            .map(\.endpoint).filter { $0 != peer.endpoint }
+        let mcs = MSPMessageCryptoService(localMSP: localMSP, signer: signer, channels: registry)
+        let transport = try GRPCGossipTransport(
+            configuration: .init(listenHost: "127.0.0.1", listenPort: port, identity: signer.serialized, gossip: config),
+            mcs: mcs
+        )
+        let core = try GossipCore(
+            config: config,
+            identity: signer.serialized,
+            mcs: mcs,
+            advisor: MSPSecurityAdvisor(localMSP: localMSP, channels: registry),
+            now: WallClock().now,
+            seed: 7
+        )
+        let node = GossipNode(core: core, transport: transport, clock: WallClock())
+        let channel = network.manifest.channelID
+        let temp = try TemporaryDirectory("localnet-probe")
+        defer { temp.remove() }
+        let ledger = try LedgerManager(rootDirectory: temp.appending("ledger")).createLedger(genesisBlock: network.genesis)
+        defer { ledger.close() }
+        let transient = try TransientStoreProvider(directory: temp.appending("transient")).openStore(ledgerID: channel)
+        var package = Protos_CollectionConfigPackage()
+        package.config = try workload.collections().map { collection in .with { $0.staticCollectionConfig = collection } }
+        let collections = CollectionStore(
+            channelID: channel,
+            source: StaticCollectionConfigSource(["basic": package]),
+            deserializer: { bundle.mspManager },
+            localMSPID: peer.organization.mspID
+        )
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await transport.run() }
+            group.addTask { await node.run() }
+            defer { group.cancelAll() }
+            let anchors = network.peers.filter { $0.organization.mspID != peer.organization.mspID }.map { other in
+                AnchorPeer(
+                    host: "127.0.0.1",
+                    port: Int(other.endpoint.split(separator: ":").last!)!,
+                    organization: other.organization.mspID
+                )
+            }
+            node.joinChannel(
+                JoinChannelMessage(sequence: 1, organizations: workload.organizations, anchorPeers: anchors),
+                channel: channel
+            )
+            node.updateLedgerHeight(block + 1, channel: channel)
+            // Every other peer of the channel, with its StateInfo.
+            try await Self.eventually("the probe sees the channel's peers", timeout: .seconds(60)) {
+                let peers = node.peersOfChannel(channel)
+                return peers.count == network.peers.count - 1 && peers.allSatisfy { $0.envelope != nil }
+            }
+            let puller = PrivateDataPuller(
+                gossip: GossipNodePrivdataAdapter(node: node, channel: channel),
+                retriever: PrivateDataRetriever(ledger: ledger, transientStore: transient, collections: collections)
+            )
+            var result: [String: Bool] = [:]
+            for name in [Workload.collectionFirstOrg, Workload.collectionAll] {
+                let digest = PrivateDataDigest(txID: "", namespace: "basic", collection: name, blockSeq: block, seqInBlock: 0)
+                // Ask the first org's peers, which hold both collections: a pull for a collection the probe's org
+                // is no member of goes to them because the request names them as endorsers.
+                let access = try collections.collection(namespace: "basic", name: Workload.collectionFirstOrg)
+                let fetched = try await puller.fetch([
+                    PrivateDataRequest(digest: digest, endorsers: [], collection: access)
+                ])
+                result[name] = !(fetched.elements[digest] ?? []).isEmpty
+            }
+            return result
+        }
     }
 
     /// Whether peer `index` reports itself leader of mychannel.
@@ -188,7 +284,7 @@ struct LocalNetworkTests {
     }
 
     @Test(
-        "private data: members store it, others only its hashes; a member down at distribution gets it; BTL purges; an org joining the collection reconciles the past data",
+        "private data: members store it, others only its hashes; a member down at distribution gets it; BTL purges; a non-member's pull is refused; an org joining the collection reconciles the past data",
         .enabled(if: Self.executables != nil, "peer and dev-orderer are not built next to the tests")
     )
     func privateData() async throws {
@@ -246,6 +342,16 @@ struct LocalNetworkTests {
             #expect(ineligible.contains { $0.blockNumber == 2 && $0.entries.contains { $0.collection == Workload.collectionFirstOrg } })
         }
         processes[outsider] = try await network.startPeer(outsider)
+
+        // The other org's second peer, stopped, is played by a gossip node in this process with its identity and
+        // endpoint: asking the first org's peers for block 2's data, it gets the collection it is a member of and
+        // nothing of the one it is not.
+        let probe = others[1]
+        #expect(await processes[probe]?.stop() == 0)
+        let pulled = try await Self.pullAsPeer(network, probe, workload: workload, block: 2)
+        #expect(pulled[Workload.collectionAll] == true, "a member's pull is answered")
+        #expect(pulled[Workload.collectionFirstOrg] == false, "a non-member's pull is refused")
+        processes[probe] = try await network.startPeer(probe)
 
         // The other org joins the first org's collection (basic redefined in block 6, sequence 2): its peers turn the
         // ineligible record into an eligible one and reconcile secret0 from the first org's peers.

@@ -66,7 +66,8 @@ public final class LocalNetwork: Sendable {
     public let genesis: Common_Block
     public let peers: [PeerNode]
     public let ordererAddress: String
-    var netDirectory: URL { self.options.directory.appendingPathComponent("net") }
+    /// Where netgen wrote the network (crypto material, genesis block, network.json).
+    public var netDirectory: URL { self.options.directory.appendingPathComponent("net") }
 
     /// Generates the network (replacing an earlier one in the same directory) and each peer's core.yaml.
     public init(options: Options) throws {
