@@ -250,6 +250,14 @@ struct MVCCTests {
             }
             return write
         }
+        // Which namespaces have keys with metadata decides whether validation and commit read each key's metadata
+        // (a partial index answers it); none yet.
+        func mayHaveMetadata(_ namespace: String, _ collection: String = "") throws -> Bool {
+            try ledger.validationContext.withSnapshot {
+                try $0.mayHaveKeyMetadata(namespace: namespace, collection: collection)
+            }
+        }
+        #expect(try !mayHaveMetadata("ns1"))
         try LedgerFixtures.commit(
             ledger,
             [
@@ -269,6 +277,9 @@ struct MVCCTests {
         let stored = try Kvrwset_KVMetadataWrite(serializedBytes: try #require(key1.metadata))
         #expect(stored.entries.first?.name == "VALIDATION_PARAMETER")
         #expect(try ledger.state(namespace: "ns1", key: "nokey") == nil)
+        #expect(try mayHaveMetadata("ns1"))
+        #expect(try !mayHaveMetadata("ns1", "coll"))
+        #expect(try !mayHaveMetadata("ns2"))
         try LedgerFixtures.commit(
             ledger,
             [LedgerFixtures.tx("md2", B.namespace("ns1", writes: [B.write("key1", "v2")]))]
@@ -276,6 +287,12 @@ struct MVCCTests {
         let rewritten = try #require(try ledger.state(namespace: "ns1", key: "key1"))
         #expect(rewritten.value == Data("v2".utf8))
         #expect(rewritten.metadata == key1.metadata)
+        // A value write of a key without metadata in a namespace where another key has some stores none.
+        try LedgerFixtures.commit(
+            ledger,
+            [LedgerFixtures.tx("md3", B.namespace("ns1", writes: [B.write("key2", "v3")]))]
+        )
+        #expect(try ledger.state(namespace: "ns1", key: "key2")?.metadata == nil)
     }
 
     /// Preprocess (batch_preparer_test `TestPreprocessProtoBlock`): txs already invalid are skipped; an endorser tx

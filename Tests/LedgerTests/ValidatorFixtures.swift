@@ -70,6 +70,13 @@ final class MemoryValidationState: ValidationContext {
 
     func txIDExists(_ txID: String) throws -> Bool { self.store.withLock { $0.txIDs.contains(txID) } }
 
+    /// As the ledger answers it: true exactly when some stored key of the namespace (collection) has metadata, so
+    /// the validator's shortcut for namespaces without any is exercised too.
+    func mayHaveKeyMetadata(namespace: String, collection: String) throws -> Bool {
+        let prefix = collection.isEmpty ? namespace + "\u{0}" : namespace + "$$h" + collection + "\u{0}"
+        return self.store.withLock { $0.metadata.keys.contains { $0.hasPrefix(prefix) } }
+    }
+
     /// Writes a `_lifecycle` chaincode definition the way the lifecycle commit does.
     func define(
         _ chaincode: String,

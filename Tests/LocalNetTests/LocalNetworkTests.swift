@@ -64,7 +64,12 @@ struct LocalNetworkTests {
             .map(\.endpoint).filter { $0 != peer.endpoint }
         let mcs = MSPMessageCryptoService(localMSP: localMSP, signer: signer, channels: registry)
         let transport = try GRPCGossipTransport(
-            configuration: .init(listenHost: "127.0.0.1", listenPort: port, identity: signer.serialized, gossip: config),
+            configuration: .init(
+                listenHost: "127.0.0.1",
+                listenPort: port,
+                identity: signer.serialized,
+                gossip: config
+            ),
             mcs: mcs
         )
         let core = try GossipCore(
@@ -79,11 +84,14 @@ struct LocalNetworkTests {
         let channel = network.manifest.channelID
         let temp = try TemporaryDirectory("localnet-probe")
         defer { temp.remove() }
-        let ledger = try LedgerManager(rootDirectory: temp.appending("ledger")).createLedger(genesisBlock: network.genesis)
+        let ledger = try LedgerManager(rootDirectory: temp.appending("ledger"))
+            .createLedger(genesisBlock: network.genesis)
         defer { ledger.close() }
         let transient = try TransientStoreProvider(directory: temp.appending("transient")).openStore(ledgerID: channel)
         var package = Protos_CollectionConfigPackage()
-        package.config = try workload.collections().map { collection in .with { $0.staticCollectionConfig = collection } }
+        package.config = try workload.collections().map { collection in
+            .with { $0.staticCollectionConfig = collection }
+        }
         let collections = CollectionStore(
             channelID: channel,
             source: StaticCollectionConfigSource(["basic": package]),
@@ -117,7 +125,13 @@ struct LocalNetworkTests {
             )
             var result: [String: Bool] = [:]
             for name in [Workload.collectionFirstOrg, Workload.collectionAll] {
-                let digest = PrivateDataDigest(txID: "", namespace: "basic", collection: name, blockSeq: block, seqInBlock: 0)
+                let digest = PrivateDataDigest(
+                    txID: "",
+                    namespace: "basic",
+                    collection: name,
+                    blockSeq: block,
+                    seqInBlock: 0
+                )
                 // Ask the first org's peers, which hold both collections: a pull for a collection the probe's org
                 // is no member of goes to them because the request names them as endorsers.
                 let access = try collections.collection(namespace: "basic", name: Workload.collectionFirstOrg)
@@ -339,7 +353,11 @@ struct LocalNetworkTests {
                 try ledger.privateState(namespace: "basic", collection: Workload.collectionFirstOrg, key: "secret0") == nil
             )
             let ineligible = try ledger.privateDataStore.ineligibleMissingData(mostRecentBlocks: 10)
-            #expect(ineligible.contains { $0.blockNumber == 2 && $0.entries.contains { $0.collection == Workload.collectionFirstOrg } })
+            #expect(
+                ineligible.contains { block in
+                    block.blockNumber == 2 && block.entries.contains { $0.collection == Workload.collectionFirstOrg }
+                }
+            )
         }
         processes[outsider] = try await network.startPeer(outsider)
 
@@ -357,13 +375,15 @@ struct LocalNetworkTests {
         // ineligible record into an eligible one and reconcile secret0 from the first org's peers.
         var reconciledBefore: [Int: Double] = [:]
         for index in others {
-            reconciledBefore[index] = await Self.metric("gossip_privdata_reconciled_collections", network, index).first ?? 0
+            reconciledBefore[index] =
+                await Self.metric("gossip_privdata_reconciled_collections", network, index).first ?? 0
         }
         let redefinition = try workload.definition(sequence: 2, firstOrgCollectionOpened: true)
         #expect(try await network.broadcast([redefinition]) == 1)
         try await Self.eventually("the redefinition everywhere") { await Self.agree(network, indices: all, height: 7) }
         for index in others {
-            try await Self.eventually("\(network.peers[index].name) reconciles the first org's data", timeout: .seconds(90)) {
+            let name = network.peers[index].name
+            try await Self.eventually("\(name) reconciles the first org's data", timeout: .seconds(90)) {
                 let now = await Self.metric("gossip_privdata_reconciled_collections", network, index).first ?? 0
                 return now > reconciledBefore[index] ?? 0
             }

@@ -114,7 +114,8 @@ struct EligibilityTests {
             #expect(throws: PrivdataError.self) {
                 try collections.collection(namespace: "kv", name: "coll1", below: block)
             }
-            #expect(try collections.collection(namespace: "kv", name: "coll1", below: 17).isMember(organization: "Org1MSP"))
+            let coll1 = try collections.collection(namespace: "kv", name: "coll1", below: 17)
+            #expect(coll1.isMember(organization: "Org1MSP"))
 
             // Reopened, the history is still there (it is written in each block's state transaction).
             peer.ledger.close()

@@ -40,6 +40,8 @@ struct BlockProcessor {
     let btlPolicy: any BlockToLivePolicy
     let logger: Logger
     private var btlCache: [String: UInt64] = [:]
+    /// Whether committed keys carry metadata, per namespace and collection (asked once per block).
+    private let metadataPresence = KeyMetadataPresence()
 
     init(blockNumber: UInt64, db: Database, btlPolicy: any BlockToLivePolicy, logger: Logger) {
         self.blockNumber = blockNumber
@@ -333,7 +335,7 @@ struct BlockProcessor {
             } else if op.upsert {
                 var metadata = op.metadata
                 if !op.metadataUpdate && !op.metadataDelete {
-                    metadata = try self.latest(key, batch)?.metadata
+                    metadata = try self.latestMetadata(key, batch)
                 }
                 write = PendingWrite(value: op.value, metadata: metadata, version: height)
             } else {
@@ -393,6 +395,21 @@ struct BlockProcessor {
             return (write.value, write.metadata)
         }
         return try StateDB.hashedState(self.db, key.namespace, key.collection, key.key).map { ($0.value, $0.metadata) }
+    }
+
+    /// The latest metadata of `key` (what a value-only write keeps): as ``latest(_:_:)``, without reading
+    /// committed state when no committed key of the namespace (or collection) has metadata at all.
+    private func latestMetadata(_ key: CompositeKey, _ batch: UpdateBatch) throws -> Data? {
+        if key.collection.isEmpty {
+            if let write = batch.publicWrite(key.namespace, key.key) { return write.metadata }
+        } else if let write = batch.hashedWrite(key.namespace, key.collection, key.key) {
+            return write.metadata
+        }
+        let present = try self.metadataPresence.answer(key.namespace, key.collection) {
+            try StateDB.hasKeyMetadata(self.db, key.namespace, key.collection)
+        }
+        guard present else { return nil }
+        return try self.latest(key, batch)?.metadata
     }
 
     /// Adds the cleartext private writes of a VALID transaction, after checking each collection's hash.

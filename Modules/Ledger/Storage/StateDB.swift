@@ -44,6 +44,15 @@ public final class StateDB: Sendable {
                     id INTEGER PRIMARY KEY CHECK (id = 0), block INTEGER NOT NULL);
                 """
         )
+        // Only the rare rows that carry key-level metadata are in these, so they cost nothing on writes of plain
+        // values and answer `hasKeyMetadata` without a scan.
+        try db.execute(
+            sql: """
+                CREATE INDEX IF NOT EXISTS state_with_metadata ON state(ns) WHERE metadata IS NOT NULL;
+                CREATE INDEX IF NOT EXISTS hashed_state_with_metadata ON hashed_state(ns, coll)
+                    WHERE metadata IS NOT NULL;
+                """
+        )
         try CollectionConfigHistory.createTables(db)
     }
 
@@ -155,6 +164,26 @@ public final class StateDB: Sendable {
             db.cachedStatement(sql: "SELECT value, metadata, block, tx FROM state WHERE ns = ? AND key = ?"),
             arguments: [namespace, key]
         ).map(versionedValue)
+    }
+
+    /// Whether any committed key of `namespace` (of `collection`'s hashed state when not empty) carries key-level
+    /// metadata. False guarantees that every such key's metadata is absent, so callers may skip reading them one by
+    /// one (one indexed look-up instead of one per written key).
+    static func hasKeyMetadata(_ db: Database, _ namespace: String, _ collection: String) throws -> Bool {
+        if collection.isEmpty {
+            return try Bool.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT EXISTS (SELECT 1 FROM state WHERE ns = ? AND metadata IS NOT NULL)"
+                ),
+                arguments: [namespace]
+            ) ?? true
+        }
+        return try Bool.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT EXISTS (SELECT 1 FROM hashed_state WHERE ns = ? AND coll = ? AND metadata IS NOT NULL)"
+            ),
+            arguments: [namespace, collection]
+        ) ?? true
     }
 
     static func version(_ db: Database, _ namespace: String, _ key: Data) throws -> Height? {

@@ -91,7 +91,9 @@ struct NamespaceValidator {
             run.keys.append(key)
             let stored: VersionedValue?
             do {
-                if key.collection.isEmpty {
+                if try !self.state.mayHaveKeyMetadata(namespace: key.namespace, collection: key.collection) {
+                    stored = nil  // no committed key there has metadata: the read would find none
+                } else if key.collection.isEmpty {
                     stored = try self.state.state(namespace: key.namespace, key: String(decoding: key.key, as: UTF8.self))
                 } else {
                     stored = try self.state.hashedState(

@@ -26,6 +26,17 @@ struct LedgerValidationContext: ValidationContext {
 /// Committed state and the tx-id index read through one open read transaction, with cached statements.
 struct DatabaseValidationSnapshot: ValidationSnapshot {
     let db: Database
+    /// Answers of ``mayHaveKeyMetadata(namespace:collection:)`` on this snapshot (a snapshot is used by one
+    /// thread, for one slice of one block).
+    private let metadataPresence = KeyMetadataPresence()
+
+    init(db: Database) { self.db = db }
+
+    func mayHaveKeyMetadata(namespace: String, collection: String) throws -> Bool {
+        try self.metadataPresence.answer(namespace, collection) {
+            try StateDB.hasKeyMetadata(self.db, namespace, collection)
+        }
+    }
 
     func txIDExists(_ txID: String) throws -> Bool { try BlockStore.txIDExists(txID, db: self.db) }
 
@@ -35,5 +46,19 @@ struct DatabaseValidationSnapshot: ValidationSnapshot {
 
     func hashedState(namespace: String, collection: String, keyHash: Data) throws -> VersionedValue? {
         try StateDB.hashedState(self.db, namespace, collection, keyHash)
+    }
+}
+
+/// Per snapshot (or per block being processed): whether a namespace's or collection's committed keys carry any
+/// key-level metadata, asked of the database once each.
+final class KeyMetadataPresence {
+    private var answers: [String: Bool] = [:]
+
+    func answer(_ namespace: String, _ collection: String, _ ask: () throws -> Bool) throws -> Bool {
+        let key = namespace + "\u{0}" + collection
+        if let known = self.answers[key] { return known }
+        let answer = try ask()
+        self.answers[key] = answer
+        return answer
     }
 }

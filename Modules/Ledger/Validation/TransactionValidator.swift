@@ -6,6 +6,15 @@ public import Wire
 public protocol ValidationSnapshot: CommittedStateReader {
     /// Whether a transaction with `txID` is already on the chain (for DUPLICATE_TXID).
     func txIDExists(_ txID: String) throws -> Bool
+
+    /// Whether some committed key of `namespace` (of `collection`'s hashed state when not empty) may carry
+    /// key-level metadata. False guarantees that none does, so validation need not read each written key's
+    /// metadata. The default answers true (read every key).
+    func mayHaveKeyMetadata(namespace: String, collection: String) throws -> Bool
+}
+
+extension ValidationSnapshot {
+    public func mayHaveKeyMetadata(namespace: String, collection: String) throws -> Bool { true }
 }
 
 /// What a transaction validator may read from the ledger: committed state (as of the last committed block, no

@@ -174,11 +174,7 @@ public final class CollectionStore: Sendable {
                     + "(looking for collection \(name))"
             )
         }
-        for config in package.config {
-            if case .staticCollectionConfig(let collection)? = config.payload, collection.name == name {
-                return collection
-            }
-        }
+        if let collection = Self.find(name, in: package) { return collection }
         throw PrivdataError(
             .collectionNotFound,
             "collection \(name) is not defined for namespace \(namespace) on channel \(self.channelID)"
@@ -200,11 +196,10 @@ public final class CollectionStore: Sendable {
         if name.hasPrefix(Self.implicitCollectionPrefix) {
             return try self.staticConfig(namespace: namespace, collection: name)
         }
-        let package = try self.source.collectionConfigPackage(namespace: namespace, below: blockNumber)
-        for config in package?.config ?? [] {
-            if case .staticCollectionConfig(let collection)? = config.payload, collection.name == name {
-                return collection
-            }
+        if let package = try self.source.collectionConfigPackage(namespace: namespace, below: blockNumber),
+            let collection = Self.find(name, in: package)
+        {
+            return collection
         }
         throw PrivdataError(
             .collectionNotFound,
@@ -220,6 +215,19 @@ public final class CollectionStore: Sendable {
     ) throws(PrivdataError) -> CollectionAccess {
         let config = try self.staticConfig(namespace: namespace, collection: name, below: blockNumber)
         return try self.compile(namespace: namespace, config: config)
+    }
+
+    /// The static configuration named `name` in `package`.
+    private static func find(
+        _ name: String,
+        in package: Protos_CollectionConfigPackage
+    ) -> Protos_StaticCollectionConfig? {
+        for config in package.config {
+            if case .staticCollectionConfig(let collection)? = config.payload, collection.name == name {
+                return collection
+            }
+        }
+        return nil
     }
 
     /// The implicit collection of `mspID`.
@@ -279,12 +287,8 @@ public final class CollectionStore: Sendable {
         name: String,
         in package: Protos_CollectionConfigPackage
     ) throws(PrivdataError) -> CollectionAccess? {
-        for config in package.config {
-            if case .staticCollectionConfig(let collection)? = config.payload, collection.name == name {
-                return try self.compile(namespace: namespace, config: collection)
-            }
-        }
-        return nil
+        guard let collection = Self.find(name, in: package) else { return nil }
+        return try self.compile(namespace: namespace, config: collection)
     }
 
     /// Whether `signedData` may see (namespace, collection) by its latest configuration; false when the

@@ -100,7 +100,12 @@ public final class PrivdataCoordinator: BlockCommitCoordinator {
     ) async throws(PrivdataError) {
         do {
             try await self.metrics.commit.time { () async throws in
-                try await self.committer.commit(block, validationCodes: codes, privateData: privateData, missing: missing)
+                try await self.committer.commit(
+                    block,
+                    validationCodes: codes,
+                    privateData: privateData,
+                    missing: missing
+                )
             }
         } catch {
             throw PrivdataError(
