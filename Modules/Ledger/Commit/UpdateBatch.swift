@@ -80,10 +80,11 @@ package struct UpdateBatch: Sendable {
             .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for namespace in namespaces {
             var namespacePending = true
-            for (key, write) in (self.publicWrites[namespace] ?? [:]).sorted(by: {
-                $0.key.bytewisePrecedes($1.key)
-            }) {
-                var entry = Self.entry(key: key, write: write)
+            // Sorting the keys alone and looking each write up moves 16-byte keys instead of (key, write) pairs
+            // with four reference-counted fields each.
+            let writes = self.publicWrites[namespace] ?? [:]
+            for key in writes.keys.sorted(by: { $0.bytewisePrecedes($1) }) {
+                var entry = Self.entry(key: key, write: writes[key]!)
                 if namespacePending {
                     entry.namespace = namespace
                     namespacePending = false
@@ -94,8 +95,8 @@ package struct UpdateBatch: Sendable {
                 .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             for (collection, writes) in collections {
                 var collectionPending = true
-                for (keyHash, write) in writes.sorted(by: { $0.key.bytewisePrecedes($1.key) }) {
-                    var entry = Self.entry(key: keyHash, write: write)
+                for keyHash in writes.keys.sorted(by: { $0.bytewisePrecedes($1) }) {
+                    var entry = Self.entry(key: keyHash, write: writes[keyHash]!)
                     if namespacePending {
                         entry.namespace = namespace
                         namespacePending = false
