@@ -90,6 +90,12 @@ struct Commit: AsyncParsableCommand {
     @Option(help: "Blocks fetched and prepared (decoded, signatures verified) while one commits.")
     var prepareAhead = 2
 
+    @Option(
+        name: .customLong("repeat"),
+        help: "Timed runs of the one generated workload (each into a fresh ledger, with its own ceiling); the figures are those of the run with the median ratio, and run_ratios lists every run's."
+    )
+    var repeats = 1
+
     @OptionGroup var storage: StorageOptions
 
     @Flag(help: "Print one JSON object with every figure instead of the summary.")
@@ -108,7 +114,7 @@ struct Commit: AsyncParsableCommand {
             badSignatureFraction: self.badSignatureFraction,
             seed: self.seed
         )
-        let benchmark = CommitBenchmark(
+        var benchmark = CommitBenchmark(
             options: options,
             workDirectory: self.workDir.map { URL(fileURLWithPath: $0) },
             configuration: self.storage.configuration,
@@ -117,6 +123,11 @@ struct Commit: AsyncParsableCommand {
             ceilingThreads: self.ceilingThreads,
             prepareAhead: self.prepareAhead
         )
+        guard self.repeats >= 1 else {
+            FileHandle.standardError.write(Data("bench commit: --repeat must be at least 1\n".utf8))
+            throw ExitCode.validationFailure
+        }
+        benchmark.repeats = self.repeats
         let bar = ProgressBar()
         let report: BenchReport
         do {

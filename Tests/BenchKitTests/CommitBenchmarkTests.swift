@@ -76,6 +76,32 @@ struct CommitBenchmarkTests {
         }
     }
 
+    /// `--repeat`: one workload, several timed runs into fresh ledgers; the report is the median-ratio run, with
+    /// every run's ratio; only the last run's ledger stays in the work directory.
+    @Test("repeated runs report the median run and every run's ratio")
+    func repeatedRuns() async throws {
+        try await TemporaryDirectory.with("bench-commit-repeat") { directory in
+            var benchmark = CommitBenchmark(
+                options: Self.tiny,
+                workDirectory: directory.url,
+                configuration: Self.configuration(),
+                ceilingSeconds: 0.05
+            )
+            benchmark.repeats = 3
+            let report = try await benchmark.run()
+            #expect(report.repeats == 3)
+            #expect(report.runRatios.count == 3)
+            #expect(report.runRatios.allSatisfy { $0 > 0 })
+            #expect(report.ratio == report.runRatios.sorted()[1])
+            #expect(report.validTransactions == 18)  // every run checked its codes; the median run's figures
+            let files = FileManager.default
+            #expect(!files.fileExists(atPath: directory.appending("ledger").path))
+            #expect(!files.fileExists(atPath: directory.appending("ledger-2").path))
+            #expect(files.fileExists(atPath: directory.appending("ledger-3").path))
+            #expect(report.json.contains("\"run_ratios\""))
+        }
+    }
+
     @Test("a workload replays to the same codes through bench replay's engine")
     func replayOfAWorkload() async throws {
         try await TemporaryDirectory.with("bench-replay-workload") { directory in

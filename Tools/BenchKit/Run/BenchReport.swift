@@ -72,6 +72,11 @@ public struct BenchReport: Sendable, Codable {
     public var synced: Bool
     /// The workload options (commit) or the blocks folder (replay).
     public var workload: [String: String]
+    /// Timed runs of the same workload (`bench commit --repeat`); the other figures are those of the run whose
+    /// ratio is the median.
+    public var repeats: Int = 1
+    /// Every run's ratio, in run order.
+    public var runRatios: [Double] = []
 
     enum CodingKeys: String, CodingKey {
         case mode, blocks, codes, seconds, cores, ratio, pipelined, compressed, synced, workload
@@ -98,6 +103,8 @@ public struct BenchReport: Sendable, Codable {
         case verifiesPerCPUSecond = "verifies_per_cpu_s"
         case cpuMicrosecondsPerTransaction = "cpu_us_per_tx"
         case signatureCPUShare = "signature_cpu_share"
+        case repeats
+        case runRatios = "run_ratios"
     }
 
     /// The report as one JSON object (keys sorted).
@@ -150,6 +157,7 @@ public struct BenchReport: Sendable, Codable {
         copy.cpuMicrosecondsPerTransaction = r(self.cpuMicrosecondsPerTransaction, 1)
         copy.signatureCPUShare = r(self.signatureCPUShare, 3)
         copy.loadAverage = self.loadAverage.map { r($0, 2) }
+        copy.runRatios = self.runRatios.map { r($0, 3) }
         return copy
     }
 
@@ -168,6 +176,8 @@ public struct BenchReport: Sendable, Codable {
               memory       peak RSS \(f(self.peakRSSMegabytes, 1)) MiB (\(f(self.startRSSMegabytes, 1)) MiB at start)
               disk         \(self.bytesOnDisk) bytes in the ledger (\(self.deliveredBytes) bytes delivered)
               settings     pipelined \(self.pipelined), compressed \(self.compressed), fsync \(self.synced), load \(self.loadAverage.map { f($0, 2) }.joined(separator: " → "))
-            """
+            """ + (self.repeats > 1
+                ? "\n  runs         \(self.repeats), ratios \(self.runRatios.map { f($0 * 100, 1) + " %" }.joined(separator: ", ")) (figures of the median run)"
+                : "")
     }
 }
