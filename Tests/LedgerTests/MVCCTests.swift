@@ -295,6 +295,38 @@ struct MVCCTests {
         #expect(try ledger.state(namespace: "ns1", key: "key2")?.metadata == nil)
     }
 
+    /// The collection configuration history records what valid transactions write to `_lifecycle`'s Collections
+    /// field (a StateData without package bytes: a definition without collections), at their block; a value that does not decode
+    /// as StateData is not recorded, so it cannot pose as "no collections".
+    @Test func collectionConfigHistory() throws {
+        let directory = try TemporaryDirectory("mvcc-confighistory")
+        defer { directory.remove() }
+        let (_, ledger) = try Self.seeded(directory)
+        var package = Protos_CollectionConfigPackage()
+        package.config = [.with { $0.staticCollectionConfig = .with { $0.name = "c1" } }]
+        var good = Kvrwset_KVWrite()
+        good.key = "namespaces/fields/cc/Collections"
+        good.value = try Lifecycle_StateData.with { $0.bytes = try package.serializedBytes() }.serializedBytes()
+        var empty = Kvrwset_KVWrite()
+        empty.key = "namespaces/fields/plain/Collections"
+        empty.value = try Lifecycle_StateData.with { $0.int64 = 1 }.serializedBytes()  // decodes, holds no package
+        var garbage = Kvrwset_KVWrite()
+        garbage.key = "namespaces/fields/broken/Collections"
+        garbage.value = Data([0xFF, 0xFF, 0xFF])
+        try LedgerFixtures.commit(
+            ledger,
+            [LedgerFixtures.tx("cfg", B.namespace("_lifecycle", writes: [good, empty, garbage]))]
+        )
+        let block = ledger.height - 1
+        #expect(try ledger.collectionConfigUpdates(block: block).map(\.namespace) == ["cc", "plain"])
+        let record = try #require(try ledger.collectionConfig(namespace: "cc", below: block + 1))
+        #expect(record.blockNumber == block)
+        #expect(try Protos_CollectionConfigPackage(serializedBytes: record.package) == package)
+        #expect(try ledger.collectionConfig(namespace: "plain", below: block + 1)?.package == Data())
+        #expect(try ledger.collectionConfig(namespace: "cc", below: block) == nil)
+        #expect(try !ledger.hasCollectionConfigHistory(namespace: "broken"))
+    }
+
     /// Preprocess (batch_preparer_test `TestPreprocessProtoBlock`): txs already invalid are skipped; an endorser tx
     /// without an action is NIL_TXACTION; an undecodable rwset is INVALID_OTHER_REASON; garbage envelopes get
     /// Fabric's validator codes and the block still commits.

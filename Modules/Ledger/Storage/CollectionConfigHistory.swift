@@ -50,11 +50,13 @@ enum CollectionConfigHistory {
             else { continue }
             let namespace = String(name.dropFirst(Self.lifecyclePrefix.count).dropLast(Self.lifecycleSuffix.count))
             guard !namespace.isEmpty, !namespace.contains("/") else { continue }
+            // A StateData whose bytes are empty (an empty package) decodes with no type: no collections. One that
+            // does not decode is not recorded, rather than recorded as "no collections": lookups then fall back to
+            // the configuration before it, and reading the latest one reports the undecodable value.
             var package = Data()
-            if let value = write.value, let data = try? Lifecycle_StateData(serializedBytes: value),
-                case .bytes(let bytes)? = data.type
-            {
-                package = bytes
+            if let value = write.value {
+                guard let data = try? Lifecycle_StateData(serializedBytes: value) else { continue }
+                if case .bytes(let bytes)? = data.type { package = bytes }
             }
             result[namespace] = package
         }

@@ -52,7 +52,6 @@ public struct AdminClient: Sendable {
         try await self.send(.listChannels(Swiftpeer_Admin_ListChannels())).channels.channelIds
     }
 
-    /// Height and hashes of `channelID`.
     /// Asks the peer to store and distribute an endorsed transaction's private data (the endorser's part).
     public func distributePrivateData(
         channelID: String,
@@ -68,6 +67,7 @@ public struct AdminClient: Sendable {
         _ = try await self.send(.distributePrivateData(request))
     }
 
+    /// Height and hashes of `channelID`.
     public func channelInfo(_ channelID: String) async throws -> Swiftpeer_Admin_ChannelInfo {
         var get = Swiftpeer_Admin_GetChannelInfo()
         get.channelID = channelID
