@@ -3,6 +3,7 @@
 # `internal import`. The compiler does not catch transitive C imports, so this keeps the C surface in one place:
 #   COpenSSL: Wire (SHA-256/SHA3-256 digests only) and MSP (keys, signatures, X.509)
 #   CZlib:    Wire (the block codec)
+#   GRDBSQLite: Ledger (point look-ups through SQLite's C API on GRDB's statements)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -10,6 +11,7 @@ cd "$root"
 declare -A owners=(
     [COpenSSL]="Modules/Wire Modules/MSP"
     [CZlib]="Modules/Wire"
+    [GRDBSQLite]="Modules/Ledger"
 )
 
 status=0

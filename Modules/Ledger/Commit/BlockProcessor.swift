@@ -121,7 +121,7 @@ struct BlockProcessor {
         let payload: Common_Payload
         let header: Common_ChannelHeader
         do {
-            envelope = try Common_Envelope(serializedBytes: bytes)
+            envelope = try Common_Envelope(decoding: bytes, field: "Block.data")
         } catch {
             self.invalidate(&code, .invalidOtherReason, index, "the envelope does not decode")
             return ("", nil)

@@ -516,10 +516,7 @@ public final class BlockStore: Sendable {
 
     /// Whether `txID` is in the tx index, read inside the caller's transaction.
     static func txIDExists(_ txID: String, db: Database) throws -> Bool {
-        try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM tx_index WHERE txid = ?)"),
-            arguments: [txID]
-        ) ?? false
+        try PointQuery.first(db, "SELECT 1 FROM tx_index WHERE txid = ? LIMIT 1", [.text(txID)]) { _ in true } ?? false
     }
 
     /// The envelope of the first committed transaction with `txID`, or nil.

@@ -187,10 +187,12 @@ public final class StateDB: Sendable {
     }
 
     static func version(_ db: Database, _ namespace: String, _ key: Data) throws -> Height? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT block, tx FROM state WHERE ns = ? AND key = ?"),
-            arguments: [namespace, key]
-        ).map { Height(blockNumber: UInt64($0[0] as Int64), txNumber: UInt64($0[1] as Int64)) }
+        try PointQuery.first(
+            db,
+            "SELECT block, tx FROM state WHERE ns = ? AND key = ?",
+            [.text(namespace), .blob(key)],
+            read: Self.height
+        )
     }
 
     static func hashedState(
@@ -218,10 +220,17 @@ public final class StateDB: Sendable {
     ) throws
         -> Height?
     {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT block, tx FROM hashed_state WHERE ns = ? AND coll = ? AND key_hash = ?"),
-            arguments: [namespace, collection, keyHash]
-        ).map { Height(blockNumber: UInt64($0[0] as Int64), txNumber: UInt64($0[1] as Int64)) }
+        try PointQuery.first(
+            db,
+            "SELECT block, tx FROM hashed_state WHERE ns = ? AND coll = ? AND key_hash = ?",
+            [.text(namespace), .text(collection), .blob(keyHash)],
+            read: Self.height
+        )
+    }
+
+    /// The height in columns 0 and 1 of a point query's row.
+    private static func height(_ row: PointQuery.Columns) -> Height {
+        Height(blockNumber: UInt64(bitPattern: row.int64(0)), txNumber: UInt64(bitPattern: row.int64(1)))
     }
 
     /// Rows (key, value, metadata, block, tx) of `namespace` with keys in [start, end), end empty meaning no bound.

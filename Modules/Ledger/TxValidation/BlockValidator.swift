@@ -265,7 +265,7 @@ enum PreparedTransaction: Sendable {
 
     /// Runs the state-independent checks on the envelope `bytes` under `bundle`.
     static func prepare(_ bytes: Data, bundle: ChannelBundle) -> PreparedTransaction {
-        guard let envelope = try? Common_Envelope(serializedBytes: bytes) else {
+        guard let envelope = try? Common_Envelope(decoding: bytes, field: "Block.data") else {
             return .final(.code(TxFailure(.invalidOtherReason, "envelope does not decode")))
         }
         let checked: CheckedTransaction

@@ -32,14 +32,14 @@ enum TransactionChecks {
         channelID: String,
         msps: MSPManager
     ) -> Result<CheckedTransaction, TxFailure> {
-        guard let payload = try? Common_Payload(serializedBytes: envelope.payload) else {
+        guard let payload = try? Common_Payload(decoding: envelope.payload, field: "Envelope.payload") else {
             return .failure(TxFailure(.badPayload, "payload does not decode as common.Payload"))
         }
         guard payload.hasHeader else { return .failure(TxFailure(.badCommonHeader, "nil header")) }
-        guard let channelHeader = try? Common_ChannelHeader(serializedBytes: payload.header.channelHeader) else {
+        guard let channelHeader = try? payload.unpackChannelHeader() else {
             return .failure(TxFailure(.badCommonHeader, "channel header does not decode"))
         }
-        guard let signatureHeader = try? Common_SignatureHeader(serializedBytes: payload.header.signatureHeader) else {
+        guard let signatureHeader = try? payload.unpackSignatureHeader() else {
             return .failure(TxFailure(.badCommonHeader, "signature header does not decode"))
         }
         let headerType: Common_HeaderType
@@ -113,29 +113,25 @@ enum TransactionChecks {
         func invalid(_ message: String) -> Result<EndorserAction, TxFailure> {
             .failure(TxFailure(.invalidEndorserTransaction, message))
         }
-        guard let transaction = try? Protos_Transaction(serializedBytes: payload.data) else {
+        guard let transaction = try? payload.unpackTransaction() else {
             return invalid("payload data does not decode as protos.Transaction")
         }
         guard transaction.actions.count == 1 else {
             return invalid("only one action per transaction is supported, tx contains \(transaction.actions.count)")
         }
         let action = transaction.actions[0]
-        guard let actionHeader = try? Common_SignatureHeader(serializedBytes: action.header) else {
+        guard let actionHeader = try? action.unpackSignatureHeader() else {
             return invalid("action header does not decode")
         }
         guard !actionHeader.nonce.isEmpty, !actionHeader.creator.isEmpty else {
             return invalid("action header has no nonce or creator")
         }
-        guard let actionPayload = try? Protos_ChaincodeActionPayload(serializedBytes: action.payload),
+        guard let actionPayload = try? action.unpackChaincodeActionPayload(),
             actionPayload.hasAction
         else {
             return invalid("action payload does not decode as ChaincodeActionPayload with an action")
         }
-        guard
-            let responsePayload = try? Protos_ProposalResponsePayload(
-                serializedBytes: actionPayload.action.proposalResponsePayload
-            )
-        else {
+        guard let responsePayload = try? actionPayload.unpackProposalResponsePayload() else {
             return invalid("proposal response payload does not decode")
         }
         let hash = Digest.sha256(

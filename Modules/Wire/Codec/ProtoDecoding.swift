@@ -8,8 +8,14 @@ extension SwiftProtobuf.Message {
     /// computed over the bytes as received, never over a re-encoding.
     @inlinable
     public init(decoding bytes: Data, field: String) throws(WireError) {
+        self = try Self.fullyDecoded(bytes, field: field)
+    }
+
+    /// Decodes `bytes` with SwiftProtobuf's decoder (see ``LeanDecodable`` for the types with a faster one).
+    @inlinable
+    public static func fullyDecoded(_ bytes: Data, field: String) throws(WireError) -> Self {
         do {
-            self = try Self(serializedBytes: bytes)
+            return try Self(serializedBytes: bytes)
         } catch {
             throw WireError.malformed(Self.protoMessageName, field: field, cause: error)
         }

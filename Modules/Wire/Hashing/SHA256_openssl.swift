@@ -5,17 +5,7 @@ public import Foundation
 public enum Digest {
     /// The SHA-256 digest of `bytes` (32 bytes).
     public static func sha256(_ bytes: Data) -> Data {
-        var out = Data(count: Int(SHA256_DIGEST_LENGTH))
-        bytes.withUnsafeBytes { input in
-            out.withUnsafeMutableBytes { output in
-                _ = SHA256(
-                    input.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                    input.count,
-                    output.baseAddress!.assumingMemoryBound(to: UInt8.self)
-                )
-            }
-        }
-        return out
+        self.oneShot(bytes, FetchedAlgorithm.sha256, size: Int(SHA256_DIGEST_LENGTH))
     }
 
     /// The SHA-256 digest of the concatenation of `parts`, without building the concatenation.
@@ -27,21 +17,47 @@ public enum Digest {
 
     /// The SHA3-256 digest of `bytes` (32 bytes), for channels whose HashingAlgorithm is SHA3_256.
     public static func sha3_256(_ bytes: Data) -> Data {
-        var out = Data(count: 32)
-        var size: UInt32 = 0
-        bytes.withUnsafeBytes { input in
+        self.oneShot(bytes, FetchedAlgorithm.sha3_256, size: 32)
+    }
+
+    private static func oneShot(_ bytes: Data, _ algorithm: OpaquePointer, size: Int) -> Data {
+        var out = Data(count: size)
+        var written: UInt32 = 0
+        let succeeded = bytes.withUnsafeBytes { input in
             out.withUnsafeMutableBytes { output in
-                _ = EVP_Digest(
+                EVP_Digest(
                     input.baseAddress,
                     input.count,
                     output.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                    &size,
-                    EVP_sha3_256(),
+                    &written,
+                    algorithm,
                     nil
                 )
             }
         }
+        guard succeeded == 1, Int(written) == size else {
+            fatalError("OpenSSL could not compute a digest (out of memory)")
+        }
         return out
+    }
+}
+
+/// The digest algorithms, fetched from OpenSSL's default provider once per process.
+///
+/// OpenSSL 3's one-shot `SHA256()` and the `EVP_sha256()` family look the algorithm up in the provider store on
+/// every call (a locked hash-table search), which costs more than hashing a transaction's few kilobytes; a
+/// fetched `EVP_MD` skips that lookup.
+enum FetchedAlgorithm {
+    // nonisolated(unsafe): written once by the lazy global initialiser, then only read; an EVP_MD is immutable
+    // and OpenSSL allows it to be used from any thread.
+    nonisolated(unsafe) static let sha256: OpaquePointer = fetch("SHA2-256")
+    nonisolated(unsafe) static let sha3_256: OpaquePointer = fetch("SHA3-256")
+
+    private static func fetch(_ name: String) -> OpaquePointer {
+        guard let algorithm = EVP_MD_fetch(nil, name, nil) else {
+            fatalError("OpenSSL's default provider has no \(name) (libcrypto is not usable)")
+        }
+        return algorithm
     }
 }
 
@@ -57,7 +73,7 @@ public final class SHA256Hasher {
         guard let context = EVP_MD_CTX_new() else {
             fatalError("OpenSSL could not allocate a digest context (out of memory)")
         }
-        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+        EVP_DigestInit_ex(context, FetchedAlgorithm.sha256, nil)
         self.context = context
     }
 
