@@ -400,12 +400,13 @@ public final class BlockStore: Sendable {
         let filter =
             block.metadata.metadata.count > Int(Common_BlockMetadataIndex.transactionsFilter.rawValue)
             ? block.metadata.metadata[Int(Common_BlockMetadataIndex.transactionsFilter.rawValue)] : Data()
-        let statement = try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO tx_index (txid, block, tx, code) VALUES (?, ?, ?, ?)"
-        )
         for (index, txID) in ids.enumerated() where !txID.isEmpty {
-            let code = index < filter.count ? Int(filter[filter.startIndex + index]) : 0
-            try statement.execute(arguments: [txID, number, index, code])
+            let code = index < filter.count ? Int64(filter[filter.startIndex + index]) : 0
+            try PointQuery.execute(
+                db,
+                "INSERT OR REPLACE INTO tx_index (txid, block, tx, code) VALUES (?, ?, ?, ?)",
+                [.text(txID), .int64(number), .int64(Int64(index)), .int64(code)]
+            )
         }
     }
 

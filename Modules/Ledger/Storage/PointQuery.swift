@@ -2,19 +2,31 @@ import Foundation
 import GRDB
 internal import GRDBSQLite
 
-/// Single-row look-ups run through SQLite's C API on GRDB's cached statements.
+/// Single-row look-ups and single-row writes run through SQLite's C API on GRDB's cached statements.
 ///
-/// The commit path makes thousands of these per block (every transaction's tx id, the version of every key it
-/// reads). GRDB's `Row`, `StatementArguments` and `DatabaseValue` handling cost more than SQLite's own B-tree
-/// search for them. Here the statement is still GRDB's: it is prepared once per connection and runs inside the
-/// caller's GRDB transaction. Only the binding, the step and the column reads are done directly.
+/// The commit path makes thousands of these per block: every transaction's tx id is looked up and indexed, the
+/// version of every key it reads is looked up, every key it writes is stored. For such one-row statements
+/// GRDB's `Row`, `StatementArguments` and `DatabaseValue` handling cost about as much as SQLite's own work.
+/// Here the statement is still GRDB's: it is prepared once per connection and runs inside the caller's GRDB
+/// transaction. Only the binding, the step and the column reads are done directly.
 ///
-/// A statement used here must not also be used through GRDB's API: each call clears its bindings and resets it.
+/// Each call leaves the statement reset with its bindings cleared, so GRDB may use it afterwards (GRDB binds its
+/// arguments again on every execution).
 enum PointQuery {
     /// One bound argument.
     enum Argument {
         case text(String)
         case blob(Data)
+        case int64(Int64)
+        case null
+
+        /// A blob, or NULL when `data` is nil.
+        static func blob(orNull data: Data?) -> Self { data.map { .blob($0) } ?? .null }
+    }
+
+    /// Runs the writing statement `sql` with `arguments` (no row is read).
+    static func execute(_ db: Database, _ sql: String, _ arguments: [Argument]) throws {
+        _ = try self.first(db, sql, arguments) { _ in () }
     }
 
     /// Runs `sql` with `arguments` and reads the first row with `read`; nil when there is no row.
@@ -42,6 +54,10 @@ enum PointQuery {
                 code = blob.withUnsafeBytes { bytes in
                     sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), Self.transient)
                 }
+            case .int64(let value):
+                code = sqlite3_bind_int64(handle, index, value)
+            case .null:
+                code = sqlite3_bind_null(handle, index)
             }
             guard code == SQLITE_OK else { throw Self.error(db, code, sql) }
         }

@@ -262,19 +262,24 @@ public final class StateDB: Sendable {
         savepoint block: UInt64,
         db: Database
     ) throws {
-        let putPublic = try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO state (ns, key, value, block, tx, metadata) VALUES (?, ?, ?, ?, ?, ?)"
-        )
-        let deletePublic = try db.cachedStatement(sql: "DELETE FROM state WHERE ns = ? AND key = ?")
+        // Public writes are most of a block's rows: written through SQLite's C API (PointQuery).
         for (namespace, writes) in batch.publicWrites {
             for (key, write) in writes {
                 if let value = write.value, !value.isEmpty {
-                    try putPublic.execute(arguments: [
-                        namespace, key, value, Int64(write.version.blockNumber), Int64(write.version.txNumber),
-                        write.metadata,
-                    ])
+                    try PointQuery.execute(
+                        db,
+                        "INSERT OR REPLACE INTO state (ns, key, value, block, tx, metadata) VALUES (?, ?, ?, ?, ?, ?)",
+                        [
+                            .text(namespace), .blob(key), .blob(value), .int64(Int64(write.version.blockNumber)),
+                            .int64(Int64(write.version.txNumber)), .blob(orNull: write.metadata),
+                        ]
+                    )
                 } else {
-                    try deletePublic.execute(arguments: [namespace, key])
+                    try PointQuery.execute(
+                        db,
+                        "DELETE FROM state WHERE ns = ? AND key = ?",
+                        [.text(namespace), .blob(key)]
+                    )
                 }
             }
         }
