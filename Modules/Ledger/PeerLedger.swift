@@ -499,9 +499,13 @@ public final class PeerLedger: Sendable {
         try self.privateDataStore.privateData(block: number, filter: filter)
     }
 
-    /// The eligible missing private data of the most recent blocks, most recent first.
-    public func missingPrivateData(mostRecentBlocks maxBlocks: Int) throws(LedgerError) -> [MissingBlockPrivateData] {
-        try self.privateDataStore.missingData(mostRecentBlocks: maxBlocks)
+    /// The eligible missing private data of the most recent blocks, most recent first: the prioritized list, or
+    /// with `deprioritized` the list of entries whose reconciliation failed before.
+    public func missingPrivateData(
+        mostRecentBlocks maxBlocks: Int,
+        deprioritized: Bool = false
+    ) throws(LedgerError) -> [MissingBlockPrivateData] {
+        try self.privateDataStore.missingData(mostRecentBlocks: maxBlocks, deprioritized: deprioritized)
     }
 
     /// SHA-256 over all state rows and the savepoint: equal for ledgers with equal state. Without

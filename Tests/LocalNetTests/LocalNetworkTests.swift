@@ -364,8 +364,7 @@ struct LocalNetworkTests {
         #expect(pulled[Workload.collectionFirstOrg] == false, "a non-member's pull is refused")
         processes[probe] = try await network.startPeer(probe)
 
-        // Two more blocks: block 2's collExpiring data (BTL 2) is purged when block 5 commits. (They also give the
-        // two restarted peers of the other org time to know the first org's peers again before they reconcile.)
+        // Three more blocks: block 2's collExpiring data (BTL 2) is purged when block 5 commits.
         for index in 0..<3 {
             #expect(try await network.broadcast([try workload.transaction(index)]) == 1)
             try await Self.eventually("block \(3 + index) everywhere") {
@@ -375,9 +374,8 @@ struct LocalNetworkTests {
 
         // The other org joins the first org's collection (basic redefined in block 6, sequence 2): its peers turn the
         // ineligible record into an eligible one and reconcile secret0 from the first org's peers. A reconciliation
-        // attempt that finds no eligible peer deprioritizes the entry (as Fabric does), and the deprioritized list is
-        // not retried yet, so the restarted peers get a few seconds to know the first org's peers again first.
-        try await Task.sleep(for: .seconds(5))
+        // attempt that finds no eligible peer yet (a restarted peer may not know the first org's peers again)
+        // deprioritizes the entry, as Fabric does; the deprioritized list is retried every 4 s here.
         var reconciledBefore: [Int: Double] = [:]
         for index in others {
             reconciledBefore[index] =

@@ -30,6 +30,7 @@ struct PeerConfigurationTests {
         #expect(config.election.leaderAliveThreshold == .seconds(10))
         #expect(config.validatorPoolSize == ProcessInfo.processInfo.activeProcessorCount)
         #expect(config.mspConfigPath.path == "/etc/hyperledger/fabric/msp")
+        #expect(config.ledger.deprioritizedDataReconcilerInterval == .seconds(3600))
     }
 
     @Test("values from the file are typed; relative paths resolve against the config folder")
@@ -67,6 +68,9 @@ struct PeerConfigurationTests {
                     caCertsFile: ca.pem
             operations:
               listenAddress: 127.0.0.1:9443
+            ledger:
+              pvtdataStore:
+                deprioritizedDataReconcilerInterval: 90s
             """
         let config = try configuration(yaml)
         #expect(config.gossip.useLeaderElection && !config.gossip.orgLeader)
@@ -84,6 +88,7 @@ struct PeerConfigurationTests {
         #expect(config.deliveryClient.addressOverrides["orderer.example.com:7050"]?.caCertificate?.lastPathComponent == "ca.pem")
         #expect(config.operations.listenAddress == "127.0.0.1:9443")
         #expect(config.fileSystemPath.path == "/data/peer1")
+        #expect(config.ledger.deprioritizedDataReconcilerInterval == .seconds(90))
     }
 
     @Test("CORE_ environment variables override the file")

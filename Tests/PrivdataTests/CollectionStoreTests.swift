@@ -159,6 +159,9 @@ struct ConfigTests {
         var zero = PrivdataConfig()
         zero.transientBlockRetention = 0
         #expect(try zero.validated().transientBlockRetention == 20000)
+        #expect(fallback.deprioritizedDataReconcilerInterval == .seconds(3600))
+        zero.deprioritizedDataReconcilerInterval = .zero
+        #expect(try zero.validated().deprioritizedDataReconcilerInterval == .seconds(3600))
     }
 
     @Test("bad dissemination policies are refused (Fabric panics: TestGlobalConfigPanic)")

@@ -249,12 +249,14 @@ struct CoordinatorTests {
             let reconcilerFetcher = DictionaryFetcher(served)
             var reconcile = PrivdataConfig.coreYAMLDefaults
             reconcile.reconcileBatchSize = 1
+            reconcile.deprioritizedDataReconcilerInterval = .seconds(600)
+            let clock = InstantGossipClock()
             let reconciler = Reconciler(
                 ledger: peer.ledger,
                 collections: peer.collections,
                 fetcher: reconcilerFetcher,
                 config: reconcile,
-                clock: InstantGossipClock()
+                clock: clock
             )
             let count = try await reconciler.reconcile()
             #expect(count == 9)
@@ -280,6 +282,28 @@ struct CoordinatorTests {
             #expect(
                 try peer.ledger.privateState(namespace: "kv", collection: "coll1", key: "sx_3")?.version.blockNumber
                     == 16
+            )
+
+            // The deprioritized entry is retried once per deprioritizedDataReconcilerInterval: not before it ends,
+            // even with the right data on offer now, and once it has, the entry is reconciled and leaves the list.
+            let right = try #require(Chain.fetcherData(data, blocks: 17...17)[wrongKey])
+            reconcilerFetcher.data.withLock { $0[wrongKey] = right }
+            try await clock.sleep(for: .seconds(599))
+            #expect(try await reconciler.reconcile() == 0)
+            func deprioritized17() throws -> [MissingPrivateData] {
+                try peer.ledger.missingPrivateData(mostRecentBlocks: 20, deprioritized: true)
+                    .filter { $0.blockNumber == 17 }.flatMap(\.entries)
+            }
+            #expect(try deprioritized17().count == 1)
+            try await clock.sleep(for: .seconds(1))
+            #expect(try await reconciler.reconcile() == 1)
+            #expect(summary(try peer.ledger.privateData(block: 17)) == summary(data[17] ?? []))
+            #expect(try deprioritized17().isEmpty)
+            #expect(try peer.ledger.missingPrivateData(mostRecentBlocks: 10).isEmpty)
+            // Applied to private state too: block 17's write of sx_3 is still the latest.
+            #expect(
+                try peer.ledger.privateState(namespace: "kv", collection: "coll1", key: "sx_3")?.version.blockNumber
+                    == 17
             )
         }
     }

@@ -38,6 +38,9 @@ public final class LocalNetwork: Sendable {
         /// peer.gossip.pvtData.reconcileSleepInterval (short, so that a peer that missed private data gets it in
         /// seconds).
         public var reconcileSleepInterval: String = "2s"
+        /// ledger.pvtdataStore.deprioritizedDataReconcilerInterval (short, so that data a peer could not fetch
+        /// once, for example right after a restart, is retried within seconds).
+        public var deprioritizedDataReconcilerInterval: String = "4s"
 
         public init(directory: URL, executables: URL) {
             self.directory = directory
@@ -176,6 +179,9 @@ public final class LocalNetwork: Sendable {
                         reconnectTotalTimeThreshold: 10s
                     operations:
                       listenAddress: \(peer.operationsAddress)
+                    ledger:
+                      pvtdataStore:
+                        deprioritizedDataReconcilerInterval: \(options.deprioritizedDataReconcilerInterval)
                     """
                 try yaml.write(to: peer.configFile, atomically: true, encoding: .utf8)
                 peers.append(peer)

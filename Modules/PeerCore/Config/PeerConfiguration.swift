@@ -155,6 +155,8 @@ public struct PeerConfiguration: Sendable {
         public var purgeInterval: UInt64
         /// ledger.state.totalQueryLimit (100000).
         public var totalQueryLimit: Int
+        /// ledger.pvtdataStore.deprioritizedDataReconcilerInterval (60m; zero or negative → 60m).
+        public var deprioritizedDataReconcilerInterval: Duration
     }
 
     /// Reads every key PeerCore needs from `source`, applying Fabric's code fallbacks, and checks ranges.
@@ -280,9 +282,12 @@ public struct PeerConfiguration: Sendable {
 
         self.operations = OperationsSettings(listenAddress: source.string("operations.listenAddress") ?? "")
         let purge = try source.int("ledger.pvtdataStore.purgeInterval") ?? 100
+        let deprioritized =
+            try source.duration("ledger.pvtdataStore.deprioritizedDataReconcilerInterval") ?? .seconds(3600)
         self.ledger = LedgerSettings(
             purgeInterval: purge <= 0 ? 100 : UInt64(purge),
-            totalQueryLimit: try source.int("ledger.state.totalQueryLimit") ?? 100000
+            totalQueryLimit: try source.int("ledger.state.totalQueryLimit") ?? 100000,
+            deprioritizedDataReconcilerInterval: deprioritized <= .zero ? .seconds(3600) : deprioritized
         )
         if self.gossip.useLeaderElection, self.gossip.orgLeader {
             throw PeerCoreError(

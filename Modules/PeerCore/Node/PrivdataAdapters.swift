@@ -48,6 +48,7 @@ extension PeerConfiguration {
         config.reconcileBatchSize = self.privateData.reconcileBatchSize
         config.reconcileSleepInterval = self.privateData.reconcileSleepInterval
         config.reconciliationEnabled = self.privateData.reconciliationEnabled
+        config.deprioritizedDataReconcilerInterval = self.ledger.deprioritizedDataReconcilerInterval
         config.skipPullingInvalidTransactionsDuringCommit = self.privateData.skipPullingInvalidTransactions
         config.implicitCollectionDisseminationPolicy = .init(
             requiredPeerCount: self.privateData.implicitCollectionRequiredPeerCount,

@@ -17,6 +17,10 @@ public struct PrivdataConfig: Sendable, Hashable {
     public var reconcileSleepInterval: Duration = .seconds(60)
     /// Whether missing eligible data of old blocks is reconciled (`reconciliationEnabled`).
     public var reconciliationEnabled: Bool = false
+    /// How often the reconciler takes its batch from the deprioritized list (entries whose reconciliation failed
+    /// before) instead of the prioritized one. Fabric's `ledger.pvtdataStore.deprioritizedDataReconcilerInterval`
+    /// (60 minutes); a ledger key in Fabric, here with the reconciler that acts on it.
+    public var deprioritizedDataReconcilerInterval: Duration = .seconds(3600)
     /// Whether the coordinator skips pulling the private data of invalid transactions
     /// (`skipPullingInvalidTransactionsDuringCommit`).
     public var skipPullingInvalidTransactionsDuringCommit: Bool = false
@@ -57,6 +61,7 @@ public struct PrivdataConfig: Sendable, Hashable {
         if config.transientBlockRetention == 0 { config.transientBlockRetention = 20000 }
         if config.reconcileBatchSize <= 0 { config.reconcileBatchSize = 10 }
         if config.reconcileSleepInterval <= .zero { config.reconcileSleepInterval = .seconds(60) }
+        if config.deprioritizedDataReconcilerInterval <= .zero { config.deprioritizedDataReconcilerInterval = .seconds(3600) }
         let policy = config.implicitCollectionDisseminationPolicy
         guard policy.requiredPeerCount >= 0 else {
             throw PrivdataError(

@@ -2,11 +2,17 @@ public import Gossip
 public import Ledger
 public import Logging
 internal import SwiftProtobuf
+import Synchronization
 import Wire
 
 /// Fabric's privdata `Reconciler`: every `reconcileSleepInterval` it asks the ledger for the eligible missing
 /// private data of the most recent blocks (`reconcileBatchSize` at a time), fetches it from peers, and commits it
 /// to the old blocks. What could not be fetched, or failed the block's hash, is deprioritized, so each round ends.
+///
+/// The deprioritized list is retried too: once every `deprioritizedDataReconcilerInterval` (counted from when
+/// the reconciler starts, as Fabric counts from opening the store) one batch comes from that list instead. An
+/// entry reconciled then leaves it; one that fails again stays for the next time. (When the deprioritized list
+/// is empty the prioritized batch is taken at once; Fabric ends the cycle with nothing.)
 public final class Reconciler: Sendable {
     /// The ledger.
     public let ledger: PeerLedger
@@ -17,6 +23,8 @@ public final class Reconciler: Sendable {
     /// The settings (batch size, interval, enabled).
     public let config: PrivdataConfig
     private let clock: any GossipClock
+    /// When the deprioritized list is next due (nil until the first look, which starts the interval).
+    private let deprioritizedDue = Mutex<GossipInstant?>(nil)
     private let metrics: PrivdataMetrics
     private let logger: Logger
 
@@ -43,6 +51,7 @@ public final class Reconciler: Sendable {
     /// reconciliation is disabled.
     public func run() async {
         guard self.config.reconciliationEnabled else { return }
+        _ = self.deprioritizedListIsDue()
         while !Task.isCancelled {
             do {
                 try await self.clock.sleep(for: self.config.reconcileSleepInterval)
@@ -69,7 +78,7 @@ public final class Reconciler: Sendable {
         var rounds = 0
         while !Task.isCancelled {
             rounds += 1
-            let missing = try self.ledger.missingPrivateData(mostRecentBlocks: self.config.reconcileBatchSize)
+            let missing = try self.nextBatch()
             if missing.isEmpty || rounds > 10_000 { break }
             var requests: [PrivateDataRequest] = []
             var unreconciled: [UnreconciledPrivateData] = []
@@ -156,5 +165,37 @@ public final class Reconciler: Sendable {
             reconciled += committed - mismatched.count
         }
         return reconciled
+    }
+
+    /// The next batch of missing data: from the deprioritized list when it is due and not empty, else from the
+    /// prioritized one.
+    private func nextBatch() throws(LedgerError) -> [MissingBlockPrivateData] {
+        if self.deprioritizedListIsDue() {
+            let deprioritized = try self.ledger.missingPrivateData(
+                mostRecentBlocks: self.config.reconcileBatchSize,
+                deprioritized: true
+            )
+            if !deprioritized.isEmpty {
+                self.logger.debug("reconciling \(deprioritized.count) blocks of the deprioritized list")
+                return deprioritized
+            }
+        }
+        return try self.ledger.missingPrivateData(mostRecentBlocks: self.config.reconcileBatchSize)
+    }
+
+    /// Whether the deprioritized list is due now; if so, the next time is one interval from now. The first call
+    /// only starts the interval.
+    private func deprioritizedListIsDue() -> Bool {
+        let now = self.clock.now
+        let interval = self.config.deprioritizedDataReconcilerInterval
+        return self.deprioritizedDue.withLock { due in
+            guard let next = due else {
+                due = now.advanced(by: interval)
+                return false
+            }
+            guard now >= next else { return false }
+            due = now.advanced(by: interval)
+            return true
+        }
     }
 }
