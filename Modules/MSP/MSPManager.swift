@@ -32,6 +32,9 @@ public final class MSPManager: IdentityDeserializer, Sendable {
 
     public func deserializeIdentity(_ serialized: Data) throws(MSPError) -> any Identity {
         if let cached = self.identities.value(for: serialized) { return cached }
+        // The bytes may be a slice of a whole transaction or block (lean decoding shares storage): the cache and
+        // the identity keep a compact copy, not the buffer around it.
+        let serialized = Data(serialized)
         let identity = try Self.decode(serialized)
         guard let provider = self.providers[identity.mspid] else {
             throw MSPError(.unknownMSP, "MSP \(identity.mspid) is not defined on channel")
