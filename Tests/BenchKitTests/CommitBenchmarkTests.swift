@@ -24,16 +24,20 @@ struct CommitBenchmarkTests {
         return configuration
     }
 
+    /// The tiny workload's benchmark in `directory`, with a short ceiling measurement.
+    static func benchmark(in directory: TemporaryDirectory) -> CommitBenchmark {
+        CommitBenchmark(
+            options: Self.tiny,
+            workDirectory: directory.url,
+            configuration: Self.configuration(),
+            ceilingSeconds: 0.05
+        )
+    }
+
     @Test("the intended codes come out, private data is stored, and every figure is filled in")
     func tinyWorkload() async throws {
         try await TemporaryDirectory.with("bench-commit") { directory in
-            let benchmark = CommitBenchmark(
-                options: Self.tiny,
-                workDirectory: directory.url,
-                configuration: Self.configuration(),
-                ceilingSeconds: 0.05
-            )
-            let report = try await benchmark.run()
+            let report = try await Self.benchmark(in: directory).run()
             #expect(report.blocks == 3)
             #expect(report.transactions == 30)
             // Six bad signatures (half creator, half endorsement) and six conflicts in 30 transactions; the
@@ -81,12 +85,7 @@ struct CommitBenchmarkTests {
     @Test("repeated runs report the median run and every run's ratio")
     func repeatedRuns() async throws {
         try await TemporaryDirectory.with("bench-commit-repeat") { directory in
-            var benchmark = CommitBenchmark(
-                options: Self.tiny,
-                workDirectory: directory.url,
-                configuration: Self.configuration(),
-                ceilingSeconds: 0.05
-            )
+            var benchmark = Self.benchmark(in: directory)
             benchmark.repeats = 3
             let report = try await benchmark.run()
             #expect(report.repeats == 3)

@@ -42,27 +42,30 @@ struct LeanDecodingTests {
         case envelope, payload, channelHeader, signatureHeader, transaction, chaincodeActionPayload
         case proposalResponsePayload, chaincodeAction, chaincodeHeaderExtension, txReadWriteSet, kvRWSet
 
+        /// The message type.
+        var type: any LeanDecodable.Type {
+            switch self {
+            case .envelope: Common_Envelope.self
+            case .payload: Common_Payload.self
+            case .channelHeader: Common_ChannelHeader.self
+            case .signatureHeader: Common_SignatureHeader.self
+            case .transaction: Protos_Transaction.self
+            case .chaincodeActionPayload: Protos_ChaincodeActionPayload.self
+            case .proposalResponsePayload: Protos_ProposalResponsePayload.self
+            case .chaincodeAction: Protos_ChaincodeAction.self
+            case .chaincodeHeaderExtension: Protos_ChaincodeHeaderExtension.self
+            case .txReadWriteSet: Rwset_TxReadWriteSet.self
+            case .kvRWSet: Kvrwset_KVRWSet.self
+            }
+        }
+
         /// The lean decoder's result and SwiftProtobuf's (nil when it throws), as the same message type.
         func both(_ bytes: Data) -> (lean: (any SwiftProtobuf.Message)?, full: (any SwiftProtobuf.Message)?) {
-            func pair<M: SwiftProtobuf.Message>(_ lean: M?, _: M.Type) -> ((any SwiftProtobuf.Message)?, (any SwiftProtobuf.Message)?) {
-                (lean, try? M(serializedBytes: bytes))
+            typealias Pair = (lean: (any SwiftProtobuf.Message)?, full: (any SwiftProtobuf.Message)?)
+            func pair<M: LeanDecodable>(_: M.Type) -> Pair {
+                (M.leanDecoded(bytes), try? M(serializedBytes: bytes))
             }
-            switch self {
-            case .envelope: return pair(LeanDecoding.envelope(bytes), Common_Envelope.self)
-            case .payload: return pair(LeanDecoding.payload(bytes), Common_Payload.self)
-            case .channelHeader: return pair(LeanDecoding.channelHeader(bytes), Common_ChannelHeader.self)
-            case .signatureHeader: return pair(LeanDecoding.signatureHeader(bytes), Common_SignatureHeader.self)
-            case .transaction: return pair(LeanDecoding.transaction(bytes), Protos_Transaction.self)
-            case .chaincodeActionPayload:
-                return pair(LeanDecoding.chaincodeActionPayload(bytes), Protos_ChaincodeActionPayload.self)
-            case .proposalResponsePayload:
-                return pair(LeanDecoding.proposalResponsePayload(bytes), Protos_ProposalResponsePayload.self)
-            case .chaincodeAction: return pair(LeanDecoding.chaincodeAction(bytes), Protos_ChaincodeAction.self)
-            case .chaincodeHeaderExtension:
-                return pair(LeanDecoding.chaincodeHeaderExtension(bytes), Protos_ChaincodeHeaderExtension.self)
-            case .txReadWriteSet: return pair(LeanDecoding.txReadWriteSet(bytes), Rwset_TxReadWriteSet.self)
-            case .kvRWSet: return pair(LeanDecoding.kvRWSet(bytes), Kvrwset_KVRWSet.self)
-            }
+            return pair(self.type)
         }
     }
 
@@ -148,45 +151,52 @@ struct LeanDecodingTests {
         header.timestamp = Google_Protobuf_Timestamp(seconds: 1_700_000_000, nanos: 5)
         header.extension = Data([1, 2, 3])
         let plain = try header.serializedBytes() as Data
-        #expect(LeanDecoding.channelHeader(plain) == header)
+        #expect(Common_ChannelHeader.leanDecoded(plain) == header)
 
         // An unknown field: SwiftProtobuf keeps it, so the lean decoder declines (and `init(decoding:)` still works).
         let unknown = plain + Data([0x48, 0x01])  // field 9, varint 1
-        #expect(LeanDecoding.channelHeader(unknown) == nil)
+        #expect(Common_ChannelHeader.leanDecoded(unknown) == nil)
         let viaFallback = try Common_ChannelHeader(decoding: unknown, field: "test")
         #expect(viaFallback.txID == "abc")
         #expect(!viaFallback.unknownFields.data.isEmpty)
 
         // A singular message field twice: SwiftProtobuf merges the two.
-        let timestampAgain = plain + (try { var h = Common_ChannelHeader(); h.timestamp.nanos = 9; return try h.serializedBytes() as Data }())
-        #expect(LeanDecoding.channelHeader(timestampAgain) == nil)
+        var secondTimestamp = Common_ChannelHeader()
+        secondTimestamp.timestamp.nanos = 9
+        let timestampAgain = plain + (try secondTimestamp.serializedBytes() as Data)
+        #expect(Common_ChannelHeader.leanDecoded(timestampAgain) == nil)
         #expect(try Common_ChannelHeader(decoding: timestampAgain, field: "test").timestamp.seconds == 1_700_000_000)
 
         // A string that is not UTF-8: SwiftProtobuf rejects it; the lean decoder declines rather than decide.
         let badString = Data([0x22, 0x02, 0xC3, 0x28])  // field 4 (channel_id), invalid UTF-8
-        #expect(LeanDecoding.channelHeader(badString) == nil)
+        #expect(Common_ChannelHeader.leanDecoded(badString) == nil)
         #expect((try? Common_ChannelHeader(serializedBytes: badString)) == nil)
 
         // Other wire types, truncation, field number 0, an over-long varint.
-        #expect(LeanDecoding.signatureHeader(Data([0x0D, 1, 2, 3, 4])) == nil)  // field 1 as fixed32
-        #expect(LeanDecoding.signatureHeader(Data([0x0A, 0x05, 1, 2])) == nil)  // length past the end
-        #expect(LeanDecoding.signatureHeader(Data([0x02, 0x00])) == nil)  // field 0
-        #expect(LeanDecoding.channelHeader(Data([0x08] + [UInt8](repeating: 0xFF, count: 10) + [0x01])) == nil)
+        #expect(Common_SignatureHeader.leanDecoded(Data([0x0D, 1, 2, 3, 4])) == nil)  // field 1 as fixed32
+        #expect(Common_SignatureHeader.leanDecoded(Data([0x0A, 0x05, 1, 2])) == nil)  // length past the end
+        #expect(Common_SignatureHeader.leanDecoded(Data([0x02, 0x00])) == nil)  // field 0
+        #expect(Common_ChannelHeader.leanDecoded(Data([0x08] + [UInt8](repeating: 0xFF, count: 10) + [0x01])) == nil)
+
+        // A repeated scalar keeps its last value, as in SwiftProtobuf.
+        let channelTwice = plain + Data([0x22, 0x03]) + Data("two".utf8)
+        #expect(Common_ChannelHeader.leanDecoded(channelTwice)?.channelID == "two")
+        #expect(Common_ChannelHeader.leanDecoded(channelTwice) == (try Common_ChannelHeader(serializedBytes: channelTwice)))
 
         // A repeated bytes field keeps the last value, as SwiftProtobuf does.
         let twice = Data([0x0A, 0x01, 0x41, 0x0A, 0x01, 0x42])
-        #expect(LeanDecoding.signatureHeader(twice) == (try Common_SignatureHeader(serializedBytes: twice)))
-        #expect(LeanDecoding.signatureHeader(twice)?.creator == Data([0x42]))
+        #expect(Common_SignatureHeader.leanDecoded(twice) == (try Common_SignatureHeader(serializedBytes: twice)))
+        #expect(Common_SignatureHeader.leanDecoded(twice)?.creator == Data([0x42]))
 
         // A present but empty message field is present.
         let emptyHeader = Data([0x0A, 0x00])
-        #expect(LeanDecoding.payload(emptyHeader)?.hasHeader == true)
-        #expect(LeanDecoding.payload(emptyHeader) == (try Common_Payload(serializedBytes: emptyHeader)))
+        #expect(Common_Payload.leanDecoded(emptyHeader)?.hasHeader == true)
+        #expect(Common_Payload.leanDecoded(emptyHeader) == (try Common_Payload(serializedBytes: emptyHeader)))
 
         // Range-query information is left to SwiftProtobuf.
         var kv = Kvrwset_KVRWSet()
         kv.rangeQueriesInfo = [Kvrwset_RangeQueryInfo()]
-        #expect(LeanDecoding.kvRWSet(try kv.serializedBytes()) == nil)
+        #expect(Kvrwset_KVRWSet.leanDecoded(try kv.serializedBytes()) == nil)
     }
 
     @Test("bytes fields are the input's own bytes, also when the input is a slice")
@@ -196,7 +206,7 @@ struct LeanDecodingTests {
         envelope.signature = Data([9, 8, 7])
         let bytes = try envelope.serializedBytes() as Data
         let slice = (Data(repeating: 0xEE, count: 13) + bytes + Data([0xEE]))[13..<(13 + bytes.count)]
-        let decoded = try #require(LeanDecoding.envelope(slice))
+        let decoded = try #require(Common_Envelope.leanDecoded(slice))
         #expect(decoded == envelope)
         #expect(Digest.sha256(decoded.payload) == Digest.sha256(envelope.payload))
         #expect(decoded.signature.hexString == "090807")

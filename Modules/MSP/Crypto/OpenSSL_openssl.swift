@@ -81,6 +81,28 @@ enum HashFunction: String, Sendable {
     case sha3_256 = "SHA3_256"
     case sha3_384 = "SHA3_384"
 
+    /// The algorithm, fetched from OpenSSL's default provider once per process: `EVP_sha256()` and its family make
+    /// OpenSSL 3 look the algorithm up again on every digest (a locked provider-store search).
+    private var algorithm: OpaquePointer? {
+        switch self {
+        case .sha256: Self.fetched.sha256
+        case .sha384: Self.fetched.sha384
+        case .sha512: Self.fetched.sha512
+        case .sha3_256: Self.fetched.sha3_256
+        case .sha3_384: Self.fetched.sha3_384
+        }
+    }
+
+    // nonisolated(unsafe): written once by the lazy initialiser, then only read; an EVP_MD is immutable and usable
+    // from any thread.
+    nonisolated(unsafe) private static let fetched = (
+        sha256: EVP_MD_fetch(nil, "SHA2-256", nil),
+        sha384: EVP_MD_fetch(nil, "SHA2-384", nil),
+        sha512: EVP_MD_fetch(nil, "SHA2-512", nil),
+        sha3_256: EVP_MD_fetch(nil, "SHA3-256", nil),
+        sha3_384: EVP_MD_fetch(nil, "SHA3-384", nil)
+    )
+
     /// The digest of `bytes`.
     func digest(_ bytes: Data) -> Data {
         self.digest(concatenating: [bytes])
@@ -90,15 +112,7 @@ enum HashFunction: String, Sendable {
     func digest(concatenating parts: [Data]) -> Data {
         guard let context = EVP_MD_CTX_new() else { fatalError("OpenSSL could not allocate a digest context") }
         defer { EVP_MD_CTX_free(context) }
-        let md: OpaquePointer?
-        switch self {
-        case .sha256: md = EVP_sha256()
-        case .sha384: md = EVP_sha384()
-        case .sha512: md = EVP_sha512()
-        case .sha3_256: md = EVP_sha3_256()
-        case .sha3_384: md = EVP_sha3_384()
-        }
-        EVP_DigestInit_ex(context, md, nil)
+        EVP_DigestInit_ex(context, self.algorithm, nil)
         for part in parts {
             part.withUnsafeBytes { buffer in _ = EVP_DigestUpdate(context, buffer.baseAddress, buffer.count) }
         }

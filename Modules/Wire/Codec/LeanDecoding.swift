@@ -1,184 +1,27 @@
 public import Foundation
 public import SwiftProtobuf
 
-/// Decoders for the messages every endorser transaction's validation and commit decode, without SwiftProtobuf's
-/// general decoder: `bytes` fields become slices of the input (sharing its storage) instead of copies, and there
-/// is no per-field dispatch through the generic decoding machinery.
+/// Lean decoders (``LeanDecodable/leanDecoded(_:)``) for the messages every endorser transaction's validation and
+/// commit decode, without SwiftProtobuf's general decoder: `bytes` fields become slices of the input (sharing its
+/// storage) instead of copies, and there is no per-field dispatch through the generic decoding machinery. This enum
+/// holds the wire-format reader and the decoders of the nested messages.
 ///
 /// Each decoder returns a message equal to what `Message(serializedBytes:)` gives for the same bytes, or nil
 /// whenever the bytes are anything but the plain case:
 /// - a malformed encoding (truncated, a varint over 10 bytes, a length past the end, field number 0),
 /// - a wire type other than varint and length-delimited,
 /// - a field number the message does not define (SwiftProtobuf would keep it as an unknown field),
-/// - a singular field that appears twice (SwiftProtobuf would overwrite or merge it),
+/// - a singular message field that appears twice (SwiftProtobuf would merge the two; a repeated scalar or `bytes`
+///   field keeps its last value, here as there),
 /// - a string that is not UTF-8,
 /// - for `KVRWSet`, range-query information (rare; its nested Merkle summaries are left to SwiftProtobuf).
 ///
 /// A caller that gets nil decodes with SwiftProtobuf, which gives the full behaviour, errors included; so the
 /// result never depends on which decoder ran. What Fabric's clients and peers produce is always the plain case.
 public enum LeanDecoding {
-    public static func envelope(_ bytes: Data) -> Common_Envelope? {
-        decode(bytes) { reader in
-            var message = Common_Envelope()
-            return reader.fields { number, field in
-                switch number {
-                case 1: return field.bytes(&message.payload)
-                case 2: return field.bytes(&message.signature)
-                default: return false
-                }
-            } ? message : nil
-        }
-    }
-
-    public static func payload(_ bytes: Data) -> Common_Payload? {
-        decode(bytes) { reader in
-            var message = Common_Payload()
-            return reader.fields { number, field in
-                switch number {
-                case 1: return field.message(&message.header, seen: message.hasHeader, header)
-                case 2: return field.bytes(&message.data)
-                default: return false
-                }
-            } ? message : nil
-        }
-    }
-
-    public static func channelHeader(_ bytes: Data) -> Common_ChannelHeader? {
-        decode(bytes) { reader in
-            var message = Common_ChannelHeader()
-            var seen = SeenFields()
-            return reader.fields { number, field in
-                guard seen.first(number) else { return false }
-                switch number {
-                case 1: return field.int32(&message.type)
-                case 2: return field.int32(&message.version)
-                case 3: return field.message(&message.timestamp, seen: false, timestamp)
-                case 4: return field.string(&message.channelID)
-                case 5: return field.string(&message.txID)
-                case 6: return field.uint64(&message.epoch)
-                case 7: return field.bytes(&message.extension)
-                case 8: return field.bytes(&message.tlsCertHash)
-                default: return false
-                }
-            } ? message : nil
-        }
-    }
-
-    public static func signatureHeader(_ bytes: Data) -> Common_SignatureHeader? {
-        decode(bytes) { reader in
-            var message = Common_SignatureHeader()
-            return reader.fields { number, field in
-                switch number {
-                case 1: return field.bytes(&message.creator)
-                case 2: return field.bytes(&message.nonce)
-                default: return false
-                }
-            } ? message : nil
-        }
-    }
-
-    public static func transaction(_ bytes: Data) -> Protos_Transaction? {
-        decode(bytes) { reader in
-            var message = Protos_Transaction()
-            return reader.fields { number, field in
-                switch number {
-                case 1: return field.append(&message.actions, transactionAction)
-                default: return false
-                }
-            } ? message : nil
-        }
-    }
-
-    public static func chaincodeActionPayload(_ bytes: Data) -> Protos_ChaincodeActionPayload? {
-        decode(bytes) { reader in
-            var message = Protos_ChaincodeActionPayload()
-            return reader.fields { number, field in
-                switch number {
-                case 1: return field.bytes(&message.chaincodeProposalPayload)
-                case 2: return field.message(&message.action, seen: message.hasAction, endorsedAction)
-                default: return false
-                }
-            } ? message : nil
-        }
-    }
-
-    public static func proposalResponsePayload(_ bytes: Data) -> Protos_ProposalResponsePayload? {
-        decode(bytes) { reader in
-            var message = Protos_ProposalResponsePayload()
-            return reader.fields { number, field in
-                switch number {
-                case 1: return field.bytes(&message.proposalHash)
-                case 2: return field.bytes(&message.extension)
-                default: return false
-                }
-            } ? message : nil
-        }
-    }
-
-    public static func chaincodeAction(_ bytes: Data) -> Protos_ChaincodeAction? {
-        decode(bytes) { reader in
-            var message = Protos_ChaincodeAction()
-            return reader.fields { number, field in
-                switch number {
-                case 1: return field.bytes(&message.results)
-                case 2: return field.bytes(&message.events)
-                case 3: return field.message(&message.response, seen: message.hasResponse, response)
-                case 4: return field.message(&message.chaincodeID, seen: message.hasChaincodeID, chaincodeID)
-                default: return false
-                }
-            } ? message : nil
-        }
-    }
-
-    public static func chaincodeHeaderExtension(_ bytes: Data) -> Protos_ChaincodeHeaderExtension? {
-        decode(bytes) { reader in
-            var message = Protos_ChaincodeHeaderExtension()
-            return reader.fields { number, field in
-                switch number {
-                case 2: return field.message(&message.chaincodeID, seen: message.hasChaincodeID, chaincodeID)
-                default: return false
-                }
-            } ? message : nil
-        }
-    }
-
-    public static func txReadWriteSet(_ bytes: Data) -> Rwset_TxReadWriteSet? {
-        decode(bytes) { reader in
-            var message = Rwset_TxReadWriteSet()
-            var seenModel = false
-            return reader.fields { number, field in
-                switch number {
-                case 1:
-                    guard !seenModel, case .varint(let value) = field.value,
-                        let model = Rwset_TxReadWriteSet.DataModel(rawValue: Int(Int32(truncatingIfNeeded: value)))
-                    else { return false }
-                    seenModel = true
-                    message.dataModel = model
-                    return true
-                case 2: return field.append(&message.nsRwset, nsReadWriteSet)
-                default: return false
-                }
-            } ? message : nil
-        }
-    }
-
-    public static func kvRWSet(_ bytes: Data) -> Kvrwset_KVRWSet? {
-        decode(bytes) { reader in
-            var message = Kvrwset_KVRWSet()
-            return reader.fields { number, field in
-                switch number {
-                case 1: return field.append(&message.reads, kvRead)
-                case 3: return field.append(&message.writes, kvWrite)
-                case 4: return field.append(&message.metadataWrites, kvMetadataWrite)
-                default: return false
-                }
-            } ? message : nil
-        }
-    }
-
     // MARK: Nested messages
 
-    private static func header(_ reader: Reader) -> Common_Header? {
+    fileprivate static func header(_ reader: Reader) -> Common_Header? {
         var message = Common_Header()
         return reader.fields { number, field in
             switch number {
@@ -189,11 +32,10 @@ public enum LeanDecoding {
         } ? message : nil
     }
 
-    private static func timestamp(_ reader: Reader) -> Google_Protobuf_Timestamp? {
+    fileprivate static func timestamp(_ reader: Reader) -> Google_Protobuf_Timestamp? {
         var message = Google_Protobuf_Timestamp()
-        var seen = SeenFields()
         return reader.fields { number, field in
-            guard seen.first(number), case .varint(let value) = field.value else { return false }
+            guard case .varint(let value) = field.value else { return false }
             switch number {
             case 1: message.seconds = Int64(bitPattern: value)
             case 2: message.nanos = Int32(truncatingIfNeeded: value)
@@ -203,7 +45,7 @@ public enum LeanDecoding {
         } ? message : nil
     }
 
-    private static func transactionAction(_ reader: Reader) -> Protos_TransactionAction? {
+    fileprivate static func transactionAction(_ reader: Reader) -> Protos_TransactionAction? {
         var message = Protos_TransactionAction()
         return reader.fields { number, field in
             switch number {
@@ -214,7 +56,7 @@ public enum LeanDecoding {
         } ? message : nil
     }
 
-    private static func endorsedAction(_ reader: Reader) -> Protos_ChaincodeEndorsedAction? {
+    fileprivate static func endorsedAction(_ reader: Reader) -> Protos_ChaincodeEndorsedAction? {
         var message = Protos_ChaincodeEndorsedAction()
         return reader.fields { number, field in
             switch number {
@@ -225,7 +67,7 @@ public enum LeanDecoding {
         } ? message : nil
     }
 
-    private static func endorsement(_ reader: Reader) -> Protos_Endorsement? {
+    fileprivate static func endorsement(_ reader: Reader) -> Protos_Endorsement? {
         var message = Protos_Endorsement()
         return reader.fields { number, field in
             switch number {
@@ -236,11 +78,9 @@ public enum LeanDecoding {
         } ? message : nil
     }
 
-    private static func response(_ reader: Reader) -> Protos_Response? {
+    fileprivate static func response(_ reader: Reader) -> Protos_Response? {
         var message = Protos_Response()
-        var seen = SeenFields()
         return reader.fields { number, field in
-            guard seen.first(number) else { return false }
             switch number {
             case 1: return field.int32(&message.status)
             case 2: return field.string(&message.message)
@@ -250,11 +90,9 @@ public enum LeanDecoding {
         } ? message : nil
     }
 
-    private static func chaincodeID(_ reader: Reader) -> Protos_ChaincodeID? {
+    fileprivate static func chaincodeID(_ reader: Reader) -> Protos_ChaincodeID? {
         var message = Protos_ChaincodeID()
-        var seen = SeenFields()
         return reader.fields { number, field in
-            guard seen.first(number) else { return false }
             switch number {
             case 1: return field.string(&message.path)
             case 2: return field.string(&message.name)
@@ -264,12 +102,11 @@ public enum LeanDecoding {
         } ? message : nil
     }
 
-    private static func nsReadWriteSet(_ reader: Reader) -> Rwset_NsReadWriteSet? {
+    fileprivate static func nsReadWriteSet(_ reader: Reader) -> Rwset_NsReadWriteSet? {
         var message = Rwset_NsReadWriteSet()
-        var seen = SeenFields()
         return reader.fields { number, field in
             switch number {
-            case 1: return seen.first(1) && field.string(&message.namespace)
+            case 1: return field.string(&message.namespace)
             case 2: return field.bytes(&message.rwset)
             case 3: return field.append(&message.collectionHashedRwset, collectionHashedReadWriteSet)
             default: return false
@@ -277,12 +114,11 @@ public enum LeanDecoding {
         } ? message : nil
     }
 
-    private static func collectionHashedReadWriteSet(_ reader: Reader) -> Rwset_CollectionHashedReadWriteSet? {
+    fileprivate static func collectionHashedReadWriteSet(_ reader: Reader) -> Rwset_CollectionHashedReadWriteSet? {
         var message = Rwset_CollectionHashedReadWriteSet()
-        var seen = SeenFields()
         return reader.fields { number, field in
             switch number {
-            case 1: return seen.first(1) && field.string(&message.collectionName)
+            case 1: return field.string(&message.collectionName)
             case 2: return field.bytes(&message.hashedRwset)
             case 3: return field.bytes(&message.pvtRwsetHash)
             default: return false
@@ -290,23 +126,20 @@ public enum LeanDecoding {
         } ? message : nil
     }
 
-    private static func kvRead(_ reader: Reader) -> Kvrwset_KVRead? {
+    fileprivate static func kvRead(_ reader: Reader) -> Kvrwset_KVRead? {
         var message = Kvrwset_KVRead()
-        var seen = SeenFields()
         return reader.fields { number, field in
             switch number {
-            case 1: return seen.first(1) && field.string(&message.key)
+            case 1: return field.string(&message.key)
             case 2: return field.message(&message.version, seen: message.hasVersion, version)
             default: return false
             }
         } ? message : nil
     }
 
-    private static func version(_ reader: Reader) -> Kvrwset_Version? {
+    fileprivate static func version(_ reader: Reader) -> Kvrwset_Version? {
         var message = Kvrwset_Version()
-        var seen = SeenFields()
         return reader.fields { number, field in
-            guard seen.first(number) else { return false }
             switch number {
             case 1: return field.uint64(&message.blockNum)
             case 2: return field.uint64(&message.txNum)
@@ -315,11 +148,9 @@ public enum LeanDecoding {
         } ? message : nil
     }
 
-    private static func kvWrite(_ reader: Reader) -> Kvrwset_KVWrite? {
+    fileprivate static func kvWrite(_ reader: Reader) -> Kvrwset_KVWrite? {
         var message = Kvrwset_KVWrite()
-        var seen = SeenFields()
         return reader.fields { number, field in
-            guard seen.first(number) else { return false }
             switch number {
             case 1: return field.string(&message.key)
             case 2:
@@ -332,23 +163,20 @@ public enum LeanDecoding {
         } ? message : nil
     }
 
-    private static func kvMetadataWrite(_ reader: Reader) -> Kvrwset_KVMetadataWrite? {
+    fileprivate static func kvMetadataWrite(_ reader: Reader) -> Kvrwset_KVMetadataWrite? {
         var message = Kvrwset_KVMetadataWrite()
-        var seen = SeenFields()
         return reader.fields { number, field in
             switch number {
-            case 1: return seen.first(1) && field.string(&message.key)
+            case 1: return field.string(&message.key)
             case 2: return field.append(&message.entries, kvMetadataEntry)
             default: return false
             }
         } ? message : nil
     }
 
-    private static func kvMetadataEntry(_ reader: Reader) -> Kvrwset_KVMetadataEntry? {
+    fileprivate static func kvMetadataEntry(_ reader: Reader) -> Kvrwset_KVMetadataEntry? {
         var message = Kvrwset_KVMetadataEntry()
-        var seen = SeenFields()
         return reader.fields { number, field in
-            guard seen.first(number) else { return false }
             switch number {
             case 1: return field.string(&message.name)
             case 2: return field.bytes(&message.value)
@@ -359,7 +187,7 @@ public enum LeanDecoding {
 
     // MARK: Wire format
 
-    private static func decode<Message>(_ bytes: Data, _ body: (Reader) -> Message?) -> Message? {
+    fileprivate static func decode<Message>(_ bytes: Data, _ body: (Reader) -> Message?) -> Message? {
         bytes.withUnsafeBytes { raw in body(Reader(data: bytes, raw: raw, range: 0..<raw.count)) }
     }
 
@@ -466,19 +294,6 @@ public enum LeanDecoding {
             return true
         }
     }
-
-    /// Which singular scalar fields (numbers 1…63) a message has had, to refuse a repeat.
-    private struct SeenFields {
-        private var bits: UInt64 = 0
-
-        /// True the first time `number` is seen.
-        mutating func first(_ number: Int) -> Bool {
-            guard number > 0, number < 64 else { return true }
-            let bit: UInt64 = 1 << UInt64(number)
-            defer { self.bits |= bit }
-            return self.bits & bit == 0
-        }
-    }
 }
 
 /// A message with a ``LeanDecoding`` decoder, which ``init(decoding:field:)`` tries before SwiftProtobuf's.
@@ -501,45 +316,181 @@ extension LeanDecodable {
 }
 
 extension Common_Envelope: LeanDecodable {
-    public static func leanDecoded(_ bytes: Data) -> Self? { LeanDecoding.envelope(bytes) }
+    public static func leanDecoded(_ bytes: Data) -> Self? {
+        LeanDecoding.decode(bytes) { reader in
+            var message = Common_Envelope()
+            return reader.fields { number, field in
+                switch number {
+                case 1: return field.bytes(&message.payload)
+                case 2: return field.bytes(&message.signature)
+                default: return false
+                }
+            } ? message : nil
+        }
+    }
 }
 
 extension Common_Payload: LeanDecodable {
-    public static func leanDecoded(_ bytes: Data) -> Self? { LeanDecoding.payload(bytes) }
+    public static func leanDecoded(_ bytes: Data) -> Self? {
+        LeanDecoding.decode(bytes) { reader in
+            var message = Common_Payload()
+            return reader.fields { number, field in
+                switch number {
+                case 1: return field.message(&message.header, seen: message.hasHeader, LeanDecoding.header)
+                case 2: return field.bytes(&message.data)
+                default: return false
+                }
+            } ? message : nil
+        }
+    }
 }
 
 extension Common_ChannelHeader: LeanDecodable {
-    public static func leanDecoded(_ bytes: Data) -> Self? { LeanDecoding.channelHeader(bytes) }
+    public static func leanDecoded(_ bytes: Data) -> Self? {
+        LeanDecoding.decode(bytes) { reader in
+            var message = Common_ChannelHeader()
+            return reader.fields { number, field in
+                switch number {
+                case 1: return field.int32(&message.type)
+                case 2: return field.int32(&message.version)
+                case 3:
+                    return field.message(&message.timestamp, seen: message.hasTimestamp, LeanDecoding.timestamp)
+                case 4: return field.string(&message.channelID)
+                case 5: return field.string(&message.txID)
+                case 6: return field.uint64(&message.epoch)
+                case 7: return field.bytes(&message.extension)
+                case 8: return field.bytes(&message.tlsCertHash)
+                default: return false
+                }
+            } ? message : nil
+        }
+    }
 }
 
 extension Common_SignatureHeader: LeanDecodable {
-    public static func leanDecoded(_ bytes: Data) -> Self? { LeanDecoding.signatureHeader(bytes) }
+    public static func leanDecoded(_ bytes: Data) -> Self? {
+        LeanDecoding.decode(bytes) { reader in
+            var message = Common_SignatureHeader()
+            return reader.fields { number, field in
+                switch number {
+                case 1: return field.bytes(&message.creator)
+                case 2: return field.bytes(&message.nonce)
+                default: return false
+                }
+            } ? message : nil
+        }
+    }
 }
 
 extension Protos_Transaction: LeanDecodable {
-    public static func leanDecoded(_ bytes: Data) -> Self? { LeanDecoding.transaction(bytes) }
+    public static func leanDecoded(_ bytes: Data) -> Self? {
+        LeanDecoding.decode(bytes) { reader in
+            var message = Protos_Transaction()
+            return reader.fields { number, field in
+                switch number {
+                case 1: return field.append(&message.actions, LeanDecoding.transactionAction)
+                default: return false
+                }
+            } ? message : nil
+        }
+    }
 }
 
 extension Protos_ChaincodeActionPayload: LeanDecodable {
-    public static func leanDecoded(_ bytes: Data) -> Self? { LeanDecoding.chaincodeActionPayload(bytes) }
+    public static func leanDecoded(_ bytes: Data) -> Self? {
+        LeanDecoding.decode(bytes) { reader in
+            var message = Protos_ChaincodeActionPayload()
+            return reader.fields { number, field in
+                switch number {
+                case 1: return field.bytes(&message.chaincodeProposalPayload)
+                case 2: return field.message(&message.action, seen: message.hasAction, LeanDecoding.endorsedAction)
+                default: return false
+                }
+            } ? message : nil
+        }
+    }
 }
 
 extension Protos_ProposalResponsePayload: LeanDecodable {
-    public static func leanDecoded(_ bytes: Data) -> Self? { LeanDecoding.proposalResponsePayload(bytes) }
+    public static func leanDecoded(_ bytes: Data) -> Self? {
+        LeanDecoding.decode(bytes) { reader in
+            var message = Protos_ProposalResponsePayload()
+            return reader.fields { number, field in
+                switch number {
+                case 1: return field.bytes(&message.proposalHash)
+                case 2: return field.bytes(&message.extension)
+                default: return false
+                }
+            } ? message : nil
+        }
+    }
 }
 
 extension Protos_ChaincodeAction: LeanDecodable {
-    public static func leanDecoded(_ bytes: Data) -> Self? { LeanDecoding.chaincodeAction(bytes) }
+    public static func leanDecoded(_ bytes: Data) -> Self? {
+        LeanDecoding.decode(bytes) { reader in
+            var message = Protos_ChaincodeAction()
+            return reader.fields { number, field in
+                switch number {
+                case 1: return field.bytes(&message.results)
+                case 2: return field.bytes(&message.events)
+                case 3: return field.message(&message.response, seen: message.hasResponse, LeanDecoding.response)
+                case 4:
+                    return field.message(&message.chaincodeID, seen: message.hasChaincodeID, LeanDecoding.chaincodeID)
+                default: return false
+                }
+            } ? message : nil
+        }
+    }
 }
 
 extension Protos_ChaincodeHeaderExtension: LeanDecodable {
-    public static func leanDecoded(_ bytes: Data) -> Self? { LeanDecoding.chaincodeHeaderExtension(bytes) }
+    public static func leanDecoded(_ bytes: Data) -> Self? {
+        LeanDecoding.decode(bytes) { reader in
+            var message = Protos_ChaincodeHeaderExtension()
+            return reader.fields { number, field in
+                switch number {
+                case 2:
+                    return field.message(&message.chaincodeID, seen: message.hasChaincodeID, LeanDecoding.chaincodeID)
+                default: return false
+                }
+            } ? message : nil
+        }
+    }
 }
 
 extension Rwset_TxReadWriteSet: LeanDecodable {
-    public static func leanDecoded(_ bytes: Data) -> Self? { LeanDecoding.txReadWriteSet(bytes) }
+    public static func leanDecoded(_ bytes: Data) -> Self? {
+        LeanDecoding.decode(bytes) { reader in
+            var message = Rwset_TxReadWriteSet()
+            return reader.fields { number, field in
+                switch number {
+                case 1:
+                    guard case .varint(let value) = field.value,
+                        let model = Rwset_TxReadWriteSet.DataModel(rawValue: Int(Int32(truncatingIfNeeded: value)))
+                    else { return false }
+                    message.dataModel = model
+                    return true
+                case 2: return field.append(&message.nsRwset, LeanDecoding.nsReadWriteSet)
+                default: return false
+                }
+            } ? message : nil
+        }
+    }
 }
 
 extension Kvrwset_KVRWSet: LeanDecodable {
-    public static func leanDecoded(_ bytes: Data) -> Self? { LeanDecoding.kvRWSet(bytes) }
+    public static func leanDecoded(_ bytes: Data) -> Self? {
+        LeanDecoding.decode(bytes) { reader in
+            var message = Kvrwset_KVRWSet()
+            return reader.fields { number, field in
+                switch number {
+                case 1: return field.append(&message.reads, LeanDecoding.kvRead)
+                case 3: return field.append(&message.writes, LeanDecoding.kvWrite)
+                case 4: return field.append(&message.metadataWrites, LeanDecoding.kvMetadataWrite)
+                default: return false
+                }
+            } ? message : nil
+        }
+    }
 }
