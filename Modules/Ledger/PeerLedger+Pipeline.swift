@@ -90,6 +90,8 @@ extension PeerLedger {
         validator: any TransactionValidator
     ) async throws(LedgerError) -> CommittedBlock {
         let block = request.block
+        // Before any signature is checked. The data hash is checked here only: the commit below, on this same
+        // block value, checks number and previous hash again under the commit lock.
         try self.blockStore.checkAppendable(block)
         let context = LedgerValidationContext(ledger: self)
         let codes: [Protos_TxValidationCode]
@@ -123,7 +125,8 @@ extension PeerLedger {
                 privateData: request.privateData,
                 missingPrivateData: request.missingPrivateData,
                 prepared: current,
-                record: record
+                record: record,
+                dataHash: .verifiedByCaller
             )
         }
     }

@@ -210,7 +210,8 @@ public final class PeerLedger: Sendable {
             privateData: privateData,
             missingPrivateData: missingPrivateData,
             prepared: nil,
-            record: nil
+            record: nil,
+            dataHash: .verify
         )
     }
 
@@ -222,7 +223,8 @@ public final class PeerLedger: Sendable {
         privateData: [TxPrivateData],
         missingPrivateData: [MissingPrivateData],
         prepared: PreparedBlock?,
-        record: BlockStore.PreparedRecord?
+        record: BlockStore.PreparedRecord?,
+        dataHash: BlockStore.DataHashCheck
     ) throws(LedgerError) -> CommittedBlock {
         try self.commitState.withLock { (state) throws(LedgerError) -> CommittedBlock in
             if state.closed { throw LedgerError(code: .closed, message: "ledger \(self.ledgerID) is closed") }
@@ -240,6 +242,7 @@ public final class PeerLedger: Sendable {
                 missing: missingPrivateData,
                 prepared: prepared,
                 record: record,
+                dataHash: dataHash,
                 previousCommitHash: state.previousCommitHash,
                 markFailed: { state.failure = $0 }
             )
@@ -255,11 +258,12 @@ public final class PeerLedger: Sendable {
         missing: [MissingPrivateData],
         prepared: PreparedBlock?,
         record: BlockStore.PreparedRecord?,
+        dataHash: BlockStore.DataHashCheck,
         previousCommitHash: Data?,
         markFailed: (LedgerError) -> Void
     ) throws(LedgerError) -> CommittedBlock {
         let number = block.header.number
-        try self.blockStore.checkAppendable(block)
+        try self.blockStore.checkAppendable(block, dataHash: dataHash)
         guard codes.count == block.data.data.count else {
             throw LedgerError(
                 code: .invalidValidationCodes,
@@ -363,7 +367,8 @@ public final class PeerLedger: Sendable {
             }
         }
         // (2) Block files.
-        let location = try self.blockStore.appendRecord(stored, prepared: record)
+        // `stored` is `block` with new metadata: its header and data were checked above.
+        let location = try self.blockStore.appendRecord(stored, prepared: record, dataHash: .verifiedByCaller)
         // (3) Index, state, savepoint.
         do {
             try self.writeState(block: stored, location: location, processed: processed)

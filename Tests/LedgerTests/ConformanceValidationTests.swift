@@ -98,6 +98,36 @@ struct ConformanceValidationTests {
         }
     }
 
+    /// A block whose transactions do not hash to its header's data_hash stops the pipeline at that block, with
+    /// the blocks before it committed and nothing of it stored; the ledger then takes the genuine block. On this
+    /// path the data hash is computed once, before validation, and not again on the commit thread.
+    @Test(arguments: [1, 3])
+    func pipelineRefusesABlockWhoseDataWasChanged(prepareAhead: Int) async throws {
+        try await TemporaryDirectory.with("conformance-pipeline-data-hash") { directory in
+            let genesis = try Conformance.block(0)
+            let bundles = BundleSource(try ChannelBundle(configBlock: genesis, mspBuilder: MSPBuilders.x509), callbacks: [])
+            let validator = ChannelTransactionValidator(bundles: bundles)
+            let manager = try LedgerManager(rootDirectory: directory.url, configuration: LedgerFixtures.configuration())
+            let ledger = try manager.createLedger(genesisBlock: genesis)
+            var blocks = try (1...6).map { try Conformance.block($0) }
+            let genuine = blocks[3]
+            var tampered = genuine
+            tampered.data.data.append(tampered.data.data[0])
+            blocks[3] = tampered
+            let error = await #expect(throws: LedgerError.self) {
+                try await ledger.commit(BlockRequests(blocks: blocks), validator: validator, prepareAhead: prepareAhead) {
+                    _ in
+                }
+            }
+            #expect(error?.code == .dataHashMismatch)
+            #expect(error?.message.contains("block \(genuine.header.number)") == true)
+            #expect(ledger.height == genuine.header.number, "the blocks before it committed, not it")
+            #expect(try ledger.block(number: genuine.header.number) == nil)
+            let committed = try await ledger.commit(genuine, validator: validator)
+            #expect(committed.block.data == genuine.data)
+        }
+    }
+
     /// Fabric's code names, as expected.json writes them.
     static func name(_ code: Protos_TxValidationCode) -> String {
         switch code {

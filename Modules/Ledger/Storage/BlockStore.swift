@@ -260,6 +260,18 @@ public final class BlockStore: Sendable {
 
     /// Checks that `block` can be appended: number, previous hash and data hash.
     public func checkAppendable(_ block: Common_Block) throws(LedgerError) {
+        try self.checkAppendable(block, dataHash: .verify)
+    }
+
+    /// Whether an append check recomputes the block's data hash (SHA-256 over every transaction: megabytes for
+    /// a full block) or relies on the caller, which checked this same block value on its way in.
+    package enum DataHashCheck: Sendable {
+        case verify
+        case verifiedByCaller
+    }
+
+    /// Checks that `block` can be appended: number, previous hash and, unless the caller checked it, data hash.
+    package func checkAppendable(_ block: Common_Block, dataHash check: DataHashCheck) throws(LedgerError) {
         let (height, lastHash) = self.tip.withLock { ($0.height, $0.lastHeaderHash) }
         let number = block.header.number
         guard number == height else {
@@ -276,6 +288,7 @@ public final class BlockStore: Sendable {
                     + "but block \(number - 1) hashes to \(lastHash.hexString)"
             )
         }
+        guard check == .verify else { return }
         let dataHash = block.data.hash
         guard block.header.dataHash == dataHash else {
             throw LedgerError(
@@ -317,18 +330,23 @@ public final class BlockStore: Sendable {
     ///
     /// - Parameter prepared: the block's header and data compressed ahead (``prepareRecord(_:)``); only the
     ///   metadata is compressed now. Ignored unless it was prepared from a block with this header.
-    package func appendRecord(_ block: Common_Block, prepared: PreparedRecord? = nil) throws(LedgerError)
-        -> BlockLocation
-    {
+    /// - Parameter dataHash: whether the block's data hash is checked here or was by the caller.
+    package func appendRecord(
+        _ block: Common_Block,
+        prepared: PreparedRecord? = nil,
+        dataHash: DataHashCheck = .verify
+    ) throws(LedgerError) -> BlockLocation {
         try self.appendLock.withLock { (_) throws(LedgerError) -> BlockLocation in
-            try self.appendRecordLocked(block, prepared: prepared)
+            try self.appendRecordLocked(block, prepared: prepared, dataHash: dataHash)
         }
     }
 
-    private func appendRecordLocked(_ block: Common_Block, prepared: PreparedRecord?) throws(LedgerError)
-        -> BlockLocation
-    {
-        try self.checkAppendable(block)
+    private func appendRecordLocked(
+        _ block: Common_Block,
+        prepared: PreparedRecord?,
+        dataHash: DataHashCheck
+    ) throws(LedgerError) -> BlockLocation {
+        try self.checkAppendable(block, dataHash: dataHash)
         let location: BlockLocation
         if let prepared, self.files.compress, prepared.number == block.header.number,
             prepared.header == block.header, block.unknownFields.data.isEmpty
