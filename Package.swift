@@ -243,7 +243,7 @@ let layers: [Module] = [
         "BenchKit",
         layer: 9,
         path: "Tools/BenchKit",
-        uses: ["NetGen", "Ledger", "ChannelConfig", "MSP", "Wire"],
+        uses: ["NetGen", "Ledger", "GossipState", "ChannelConfig", "MSP", "Wire"],
         external: [protobuf, logging]
     ),
     Module(

@@ -158,7 +158,8 @@ struct Replay: AsyncParsableCommand {
             Two stand-ins exist for comparing: --reference DIR takes each block's pre-MVCC codes from DIR/N.block \
             (blocks committed by a Fabric peer) with MVCC_READ_CONFLICT and PHANTOM_READ_CONFLICT reset to VALID, \
             so only this ledger's MVCC and commit are exercised; --structural runs only decoding, header, tx id \
-            and duplicate checks.
+            and duplicate checks. With --private-data DIR each block is committed with the private data of \
+            DIR/N.pvtdata, checked against the block's hashes, stored and applied to private state.
             """
     )
 
@@ -179,6 +180,14 @@ struct Replay: AsyncParsableCommand {
 
     @Flag(help: "Stand-in validation: structural checks only (no signatures or policies).")
     var structural = false
+
+    @Option(
+        help: """
+            Folder of private data committed with the blocks: N.pvtdata holds block N's as a serialized gossip \
+            Payload (seq_num N, one PvtDataPayload per transaction in private_data), as in Fabric's state transfer.
+            """
+    )
+    var privateData: String?
 
     @OptionGroup var storage: StorageOptions
 
@@ -229,6 +238,10 @@ struct Replay: AsyncParsableCommand {
             )
         }
         replay.pipelined = !self.noPipeline
+        if let privateData = self.privateData {
+            let files = try PrivateDataFiles(directory: URL(fileURLWithPath: privateData))
+            replay.privateData = { number in try files.privateData(block: number) }
+        }
         var summary: BlockReplay.Summary?
         let report = try await ReplayBenchmark(replay: replay, ceilingSeconds: self.ceilingSeconds).run(
             onBlock: { result in output.write(result.jsonLine) },

@@ -74,25 +74,8 @@ struct ConformanceReplayTests {
             let manager = try LedgerManager(rootDirectory: directory.url, configuration: LedgerFixtures.configuration())
             let ledger = try manager.createLedger(genesisBlock: try Conformance.block(0))
 
-            func writeSets(_ block: UInt64) throws -> [TxPrivateData] {
-                try (before[block] ?? [:]).keys.sorted().map { tx in
-                    var set = Rwset_TxPvtReadWriteSet()
-                    for collection in before[block]![tx]! {
-                        let writes = collection.writes.map { TestBlocks.write($0.key, $0.isDelete ? nil : $0.value) }
-                        let bytes = TestBlocks.privateRWSetBytes(writes)
-                        try #require(Digest.sha256(bytes).hexString == collection.rwsetSHA256)
-                        var coll = Rwset_CollectionPvtReadWriteSet()
-                        coll.collectionName = collection.collection
-                        coll.rwset = bytes
-                        if set.nsPvtRwset.last?.namespace != collection.namespace {
-                            var ns = Rwset_NsPvtReadWriteSet()
-                            ns.namespace = collection.namespace
-                            set.nsPvtRwset.append(ns)
-                        }
-                        set.nsPvtRwset[set.nsPvtRwset.count - 1].collectionPvtRwset.append(coll)
-                    }
-                    return TxPrivateData(txIndex: tx, writeSet: set)
-                }
+            let writeSets = try Conformance.privateWriteSets(peer: peer).mapValues { txs in
+                txs.keys.sorted().map { TxPrivateData(txIndex: $0, writeSet: txs[$0]!) }
             }
 
             func held(_ block: UInt64) throws -> [UInt64: [String]] {
@@ -120,7 +103,7 @@ struct ConformanceReplayTests {
 
             for number in try Conformance.blockNumbers() where number > 0 {
                 let block = try Conformance.block(number)
-                try await ledger.commit(block, validator: validator, privateData: try writeSets(number))
+                try await ledger.commit(block, validator: validator, privateData: writeSets[number] ?? [])
                 if ledger.height == 18 {
                     for block in 15...17 as ClosedRange<UInt64> {
                         #expect(try held(block) == expectedHeld(before, block), "before expiry, block \(block)")

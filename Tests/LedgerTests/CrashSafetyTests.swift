@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Ledger
+import SwiftProtobuf
 import TestSupport
 import Testing
 import Wire
@@ -11,9 +12,10 @@ import Glibc
 import Darwin
 #endif
 
-/// Kill -9 at random moments: a child process (`bench replay --ledger DIR`) commits the conformance chain and
-/// is killed with SIGKILL; after every kill the ledger reopens (recovering) to exactly the state a clean run has
-/// at the same height — same blocks, same state, no transaction indexed twice — and the next child resumes.
+/// Kill -9 at random moments: a child process (`bench replay --ledger DIR --private-data DIR`) commits the
+/// conformance chain with the private data peer0.org1 held, and is killed with SIGKILL; after every kill the ledger
+/// reopens (recovering) to exactly the state a clean run has at the same height — same blocks, same public and
+/// private state, same private data store, no transaction indexed twice — and the next child resumes.
 ///
 /// `LEDGER_CRASH_KILLS` sets the number of kills (default 20); `Tools/crash-loop.sh` runs many more.
 @Suite(
@@ -30,6 +32,43 @@ struct CrashSafetyTests {
         var blockBytes: [Data] = []
         var fingerprints: [Data] = []  // index h-1: state after h blocks
         var txIndexRows: [Int] = []
+        var privateStores: [Data] = []  // index h-1: the private data store's content after h blocks
+    }
+
+    /// The private data committed with each block (pvtdata.json, peer0.org1 before expiry).
+    static func privateData() throws -> [UInt64: [TxPrivateData]] {
+        try Conformance.privateWriteSets(peer: "peer0.org1").mapValues { txs in
+            txs.keys.sorted().map { TxPrivateData(txIndex: $0, writeSet: txs[$0]!) }
+        }
+    }
+
+    /// Writes `privateData` as `bench replay --private-data` reads it: N.pvtdata, a gossip Payload whose
+    /// private_data elements are PvtDataPayloads (built here from the generated messages, not by BenchKit).
+    static func writePrivateData(_ privateData: [UInt64: [TxPrivateData]], to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (block, txs) in privateData {
+            var payload = Gossip_Payload()
+            payload.seqNum = block
+            payload.privateData = try txs.map { tx in
+                var element = Gossip_PvtDataPayload()
+                element.txSeqInBlock = tx.txIndex
+                element.payload = try tx.writeSet.serializedBytes()
+                return try element.serializedBytes()
+            }
+            try (payload.serializedBytes() as Data).write(to: directory.appendingPathComponent("\(block).pvtdata"))
+        }
+    }
+
+    /// The private data store's content below the ledger's height, as one digest.
+    static func privateStore(_ ledger: PeerLedger) throws -> Data {
+        let hasher = SHA256Hasher()
+        for number in 0..<ledger.height {
+            for tx in try ledger.privateData(block: number) {
+                hasher.update(Data("\(number)/\(tx.txIndex):".utf8))
+                hasher.update(try tx.writeSet.serializedBytes() as Data)
+            }
+        }
+        return hasher.finalize()
     }
 
     static func reference(_ directory: TemporaryDirectory) async throws -> Reference {
@@ -42,10 +81,17 @@ struct CrashSafetyTests {
             reference.blockBytes.append(try #require(try ledger.blockStore.blockBytes(number: ledger.height - 1)))
             reference.fingerprints.append(try ledger.stateFingerprint())
             reference.txIndexRows.append(try Self.txIndexRows(ledger))
+            reference.privateStores.append(try Self.privateStore(ledger))
         }
         try record()
+        let privateData = try Self.privateData()
+        #expect(!privateData.isEmpty)
         for number in try Conformance.blockNumbers() where number > 0 {
-            try await ledger.commit(try Conformance.block(number), validator: validator)
+            try await ledger.commit(
+                try Conformance.block(number),
+                validator: validator,
+                privateData: privateData[number] ?? []
+            )
             try record()
         }
         return reference
@@ -73,17 +119,22 @@ struct CrashSafetyTests {
         #expect(ledger.blockStore.height == height, "no unindexed block left after recovery")
         #expect(try ledger.stateFingerprint() == reference.fingerprints[Int(height) - 1], "state at height \(height)")
         #expect(try Self.txIndexRows(ledger) == reference.txIndexRows[Int(height) - 1], "tx index at height \(height)")
+        #expect(
+            try Self.privateStore(ledger) == reference.privateStores[Int(height) - 1],
+            "private data store at height \(height)"
+        )
         return height
     }
 
     /// Starts `bench replay` into `ledgerRoot`; it appends one JSON line to `progress` after each block it commits.
-    static func launch(_ bench: URL, ledgerRoot: URL, progress: URL) throws -> ChildProcess {
+    static func launch(_ bench: URL, ledgerRoot: URL, privateData: URL, progress: URL) throws -> ChildProcess {
         let conformance = try #require(Conformance.directory)
         let process = ChildProcess(executable: bench, arguments: [
             "replay",
             "--genesis", conformance.appendingPathComponent("genesis.block").path,
             "--blocks", conformance.appendingPathComponent("orderer").path,
             "--ledger", ledgerRoot.path,
+            "--private-data", privateData.path,
             "--out", progress.path,
             "--ceiling-seconds", "0",
             // A process kill loses nothing the kernel already has; fsync only matters for power loss.
@@ -109,10 +160,18 @@ struct CrashSafetyTests {
         let scratch = try TemporaryDirectory("crash")
         defer { scratch.remove() }
         let reference = try await Self.reference(TemporaryDirectory("crash-clean"))
+        #expect(Set(reference.privateStores).count > 2, "the clean chain's private data store changes with its blocks")
+        let privateData = scratch.appending("pvtdata")
+        try Self.writePrivateData(try Self.privateData(), to: privateData)
 
         // A clean child run gives the clean chain.
         let cleanRoot = scratch.appending("clean")
-        let clean = try Self.launch(bench, ledgerRoot: cleanRoot, progress: scratch.appending("clean.jsonl"))
+        let clean = try Self.launch(
+            bench,
+            ledgerRoot: cleanRoot,
+            privateData: privateData,
+            progress: scratch.appending("clean.jsonl")
+        )
         #expect(await clean.wait() == 0)
         #expect(try Self.verify(cleanRoot, against: reference) == 30)
 
@@ -128,7 +187,7 @@ struct CrashSafetyTests {
         var height: UInt64 = 0
         while killed < kills {
             let progress = scratch.appending("progress-\(killed)-\(completed).jsonl")
-            let process = try Self.launch(bench, ledgerRoot: root, progress: progress)
+            let process = try Self.launch(bench, ledgerRoot: root, privateData: privateData, progress: progress)
             let blocksLeft = max(Int(30) - Int(height), 1)
             let target = Int.random(in: 0..<blocksLeft, using: &generator)
             try await Self.waitForProgress(progress, lines: target, of: process)
@@ -149,7 +208,12 @@ struct CrashSafetyTests {
             }
         }
         // Finish the last chain without a kill: the result must be the clean chain.
-        let last = try Self.launch(bench, ledgerRoot: root, progress: scratch.appending("last.jsonl"))
+        let last = try Self.launch(
+            bench,
+            ledgerRoot: root,
+            privateData: privateData,
+            progress: scratch.appending("last.jsonl")
+        )
         #expect(await last.wait() == 0)
         #expect(try Self.verify(root, against: reference) == 30)
         #expect(heightsSeen.count > 1, "kills should land at different heights (saw \(heightsSeen.sorted()))")

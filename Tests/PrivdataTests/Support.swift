@@ -109,27 +109,9 @@ enum Chain {
 
     /// The private data peer0.org1 held before expiry (pvtdata.json), as write sets per block and tx.
     static func privateData(peer: String = "peer0.org1") throws -> [UInt64: [TxPrivateData]] {
-        let before = try Conformance.privateData(peer: peer, phase: "before_expiry")
-        var result: [UInt64: [TxPrivateData]] = [:]
-        for (block, txs) in before {
-            result[block] = txs.keys.sorted().compactMap { tx in
-                var set = Rwset_TxPvtReadWriteSet()
-                for collection in txs[tx]! {
-                    let writes = collection.writes.map { TestBlocks.write($0.key, $0.isDelete ? nil : $0.value) }
-                    var coll = Rwset_CollectionPvtReadWriteSet()
-                    coll.collectionName = collection.collection
-                    coll.rwset = TestBlocks.privateRWSetBytes(writes)
-                    if set.nsPvtRwset.last?.namespace != collection.namespace {
-                        var ns = Rwset_NsPvtReadWriteSet()
-                        ns.namespace = collection.namespace
-                        set.nsPvtRwset.append(ns)
-                    }
-                    set.nsPvtRwset[set.nsPvtRwset.count - 1].collectionPvtRwset.append(coll)
-                }
-                return set.nsPvtRwset.isEmpty ? nil : TxPrivateData(txIndex: tx, writeSet: set)
-            }
+        try Conformance.privateWriteSets(peer: peer).mapValues { txs in
+            txs.keys.sorted().map { TxPrivateData(txIndex: $0, writeSet: txs[$0]!) }
         }
-        return result
     }
 
     /// The dictionary a ``DictionaryFetcher`` serves for `data`.

@@ -42,6 +42,13 @@ public enum Conformance {
         public var description: String { "conformance artifact missing: \(self.path)" }
     }
 
+    /// An artifact that contradicts itself (for example private writes that do not hash as recorded).
+    public struct InconsistentArtifact: Error, CustomStringConvertible {
+        public let path: String
+        public let problem: String
+        public var description: String { "conformance artifact \(self.path): \(self.problem)" }
+    }
+
     /// The URL of `relativePath` inside the conformance folder.
     public static func url(_ relativePath: String) throws -> URL {
         guard let directory else { throw MissingArtifact(path: relativePath) }
@@ -173,6 +180,43 @@ extension Conformance {
                 byTx[tx] = collections.sorted { ($0.namespace, $0.collection) < ($1.namespace, $1.collection) }
             }
             result[block] = byTx
+        }
+        return result
+    }
+
+    /// The cleartext private write sets of ``privateData(peer:phase:)``, as a peer commits them: block → tx index
+    /// → `TxPvtReadWriteSet`, one namespace entry per namespace in order. Each collection's serialized KVRWSet is
+    /// checked against the `rwset_sha256` the Fabric peer recorded, so the bytes are the ones its block hashes.
+    public static func privateWriteSets(
+        peer: String,
+        phase: String = "before_expiry"
+    ) throws -> [UInt64: [UInt64: Rwset_TxPvtReadWriteSet]] {
+        var result: [UInt64: [UInt64: Rwset_TxPvtReadWriteSet]] = [:]
+        for (block, txs) in try self.privateData(peer: peer, phase: phase) {
+            for (tx, collections) in txs where !collections.isEmpty {
+                var set = Rwset_TxPvtReadWriteSet()
+                for collection in collections {
+                    let writes = collection.writes.map { TestBlocks.write($0.key, $0.isDelete ? nil : $0.value) }
+                    let bytes = TestBlocks.privateRWSetBytes(writes)
+                    guard Digest.sha256(bytes).hexString == collection.rwsetSHA256 else {
+                        throw InconsistentArtifact(
+                            path: "pvtdata.json \(phase)/\(peer)",
+                            problem: "block \(block) tx \(tx) \(collection.collection): the writes do not serialize "
+                                + "to rwset_sha256"
+                        )
+                    }
+                    var coll = Rwset_CollectionPvtReadWriteSet()
+                    coll.collectionName = collection.collection
+                    coll.rwset = bytes
+                    if set.nsPvtRwset.last?.namespace != collection.namespace {
+                        var namespace = Rwset_NsPvtReadWriteSet()
+                        namespace.namespace = collection.namespace
+                        set.nsPvtRwset.append(namespace)
+                    }
+                    set.nsPvtRwset[set.nsPvtRwset.count - 1].collectionPvtRwset.append(coll)
+                }
+                result[block, default: [:]][tx] = set
+            }
         }
         return result
     }

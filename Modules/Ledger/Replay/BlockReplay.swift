@@ -71,6 +71,9 @@ public struct BlockReplay: Sendable {
     public var logger: Logger
     /// Whether validation of block N+1 overlaps the commit of block N (the ledger's commit pipeline).
     public var pipelined = true
+    /// The cleartext private data this peer has for block N, committed with it (nil: no private data). Called
+    /// once per block, when the block is read.
+    public var privateData: (@Sendable (UInt64) throws -> [TxPrivateData])?
 
     /// Creates a replay validating with Fabric's rules under the ledger's channel config (real MSPs).
     public init(
@@ -179,7 +182,8 @@ public struct BlockReplay: Sendable {
         let validator = try self.makeValidator(ledger)
         let files = BlockFileFeed(
             directory: self.blocksDirectory,
-            numbers: try Self.blockNumbers(in: self.blocksDirectory).filter { $0 >= ledger.height }
+            numbers: try Self.blockNumbers(in: self.blocksDirectory).filter { $0 >= ledger.height },
+            privateData: self.privateData
         )
         if self.pipelined {
             try await ledger.commit(files, validator: validator) { committed in
@@ -187,7 +191,11 @@ public struct BlockReplay: Sendable {
             }
         } else {
             for try await request in files {
-                let committed = try await ledger.commit(request.block, validator: validator)
+                let committed = try await ledger.commit(
+                    request.block,
+                    validator: validator,
+                    privateData: request.privateData
+                )
                 try record(committed, latency: clock.now - files.loadedAt(committed.number))
             }
         }
@@ -199,18 +207,21 @@ public struct BlockReplay: Sendable {
     }
 }
 
-/// The `N.block` files of a folder as an asynchronous sequence of commit requests, read one at a time when the
-/// ledger asks for the next block; remembers when each was read.
+/// The `N.block` files of a folder as an asynchronous sequence of commit requests (with the block's private data,
+/// when there is a source of it), read one at a time when the ledger asks for the next block; remembers when each
+/// was read.
 final class BlockFileFeed: AsyncSequence, Sendable {
     typealias Element = BlockCommitRequest
 
     let directory: URL
     let numbers: [UInt64]
+    let privateData: (@Sendable (UInt64) throws -> [TxPrivateData])?
     private let loaded = Mutex<[UInt64: ContinuousClock.Instant]>([:])
 
-    init(directory: URL, numbers: [UInt64]) {
+    init(directory: URL, numbers: [UInt64], privateData: (@Sendable (UInt64) throws -> [TxPrivateData])? = nil) {
         self.directory = directory
         self.numbers = numbers
+        self.privateData = privateData
     }
 
     /// When block `number` was read (and forgets it).
@@ -229,8 +240,9 @@ final class BlockFileFeed: AsyncSequence, Sendable {
             let start = ContinuousClock().now
             let url = self.feed.directory.appendingPathComponent("\(number).block")
             let block = try Common_Block(serializedBytes: try Data(contentsOf: url))
+            let privateData = try self.feed.privateData?(number) ?? []
             self.feed.loaded.withLock { $0[number] = start }
-            return BlockCommitRequest(block: block)
+            return BlockCommitRequest(block: block, privateData: privateData)
         }
     }
 
