@@ -7,7 +7,7 @@ public final class MSPManager: IdentityDeserializer, Sendable {
     public let providers: [String: any MembershipServiceProvider]
 
     /// Deserialised identities by serialized bytes, so the commit path skips even the protobuf decode.
-    private let identities: BoundedCache<Data, any Identity>
+    private let identities: BoundedCache<SerializedIdentityKey, any Identity>
 
     /// Creates a manager over `providers`; two providers with the same name are a configuration error.
     ///
@@ -31,7 +31,7 @@ public final class MSPManager: IdentityDeserializer, Sendable {
     public var mspIDs: [String] { self.providers.keys.sorted() }
 
     public func deserializeIdentity(_ serialized: Data) throws(MSPError) -> any Identity {
-        if let cached = self.identities.value(for: serialized) { return cached }
+        if let cached = self.identities.value(for: SerializedIdentityKey(serialized)) { return cached }
         // The bytes may be a slice of a whole transaction or block (lean decoding shares storage): the cache and
         // the identity keep a compact copy, not the buffer around it.
         let serialized = Data(serialized)
@@ -40,7 +40,7 @@ public final class MSPManager: IdentityDeserializer, Sendable {
             throw MSPError(.unknownMSP, "MSP \(identity.mspid) is not defined on channel")
         }
         let deserialized = try provider.deserializeIdentity(serialized)
-        self.identities.insert(deserialized, for: serialized)
+        self.identities.insert(deserialized, for: SerializedIdentityKey(serialized))
         return deserialized
     }
 

@@ -179,6 +179,25 @@ struct DeserializationTests {
         #expect(self.wellFormed(Self.highSPeer.certificate.pem) == nil)
     }
 
+    /// The identity caches hash only a serialized identity's length and tail; identities that share both (the
+    /// same certificate under MSP ids of the same length) are still told apart by their bytes.
+    @Test func cachedIdentitiesAreKeyedByAllTheirBytes() throws {
+        let manager = try MSPManager([Fixtures.org1MSP, Fixtures.org2MSP])
+        let asOrg1 = Fixtures.serialized(Fixtures.peer, mspID: "Org1MSP")
+        let asOrg2 = Fixtures.serialized(Fixtures.peer, mspID: "Org2MSP")
+        #expect(asOrg1.count == asOrg2.count && asOrg1.suffix(128) == asOrg2.suffix(128) && asOrg1 != asOrg2)
+        #expect(try manager.deserializeIdentity(asOrg1).mspID == "Org1MSP")
+        // Org1's certificate does not chain to Org2's CA: refused, not answered from Org1's cache entry.
+        let error = mspError { _ = try manager.deserializeIdentity(asOrg2) }
+        #expect(error?.code == .invalidIdentity)
+        #expect(try manager.deserializeIdentity(asOrg1).mspID == "Org1MSP")
+        // A slice of a larger buffer finds the entry its bytes made.
+        let framed = Data([1, 2, 3]) + asOrg1 + Data([4])
+        let slice = framed[framed.startIndex + 3..<framed.endIndex - 1]
+        let fromSlice = try #require(try manager.deserializeIdentity(slice) as? X509Identity)
+        #expect(fromSlice === (try manager.deserializeIdentity(asOrg1) as? X509Identity))
+    }
+
     @Test func theManagerChecksWellFormednessThroughTheRightMSP() throws {
         let manager = try MSPManager([Fixtures.org1MSP])
         var identity = Msp_SerializedIdentity()

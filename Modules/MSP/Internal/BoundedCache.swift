@@ -26,11 +26,11 @@ final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// The cached value for `key`, if any.
     func value(for key: Key) -> Value? {
         self.state.withLock { state -> Value? in
-            guard var entry = state.entries[key] else { return nil }
+            // One hash of the key: found by index, bumped in place.
+            guard let index = state.entries.index(forKey: key) else { return nil }
             state.clock &+= 1
-            entry.lastUse = state.clock
-            state.entries[key] = entry
-            return entry.value
+            state.entries.values[index].lastUse = state.clock
+            return state.entries.values[index].value
         }
     }
 

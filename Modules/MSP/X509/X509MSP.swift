@@ -27,7 +27,7 @@ public final class X509MSP: MembershipServiceProvider, CustomStringConvertible {
     let core: X509MSPCore
     /// The local signing identity, when the configuration carries one (with its key material).
     public let signingIdentity: X509SigningIdentity?
-    private let identities: BoundedCache<Data, X509Identity>
+    private let identities: BoundedCache<SerializedIdentityKey, X509Identity>
 
     /// Sets up the MSP. Throws `.badConfiguration` (or `.expired` for an expired signing identity) naming the MSP
     /// and what is wrong.
@@ -85,9 +85,9 @@ public final class X509MSP: MembershipServiceProvider, CustomStringConvertible {
 
     /// Deserialises (through the cache) to the concrete identity type.
     public func deserializeX509Identity(_ serialized: Data) throws(MSPError) -> X509Identity {
-        if let cached = self.identities.value(for: serialized) { return cached }
+        if let cached = self.identities.value(for: SerializedIdentityKey(serialized)) { return cached }
         let identity = try self.core.deserialize(serialized)
-        self.identities.insert(identity, for: serialized)
+        self.identities.insert(identity, for: SerializedIdentityKey(serialized))
         return identity
     }
 
