@@ -306,11 +306,11 @@ extension LeanDecodable {
     /// Decodes `bytes` as this message, naming `field` (where the bytes came from) in the error: the lean decoder
     /// first, SwiftProtobuf when it declines. The result is the same either way.
     @inlinable
-    public init(decoding bytes: Data, field: String) throws(WireError) {
+    public init(decoding bytes: Data, field: @autoclosure () -> String) throws(WireError) {
         if let message = Self.leanDecoded(bytes) {
             self = message
         } else {
-            self = try Self.fullyDecoded(bytes, field: field)
+            self = try Self.fullyDecoded(bytes, field: field())
         }
     }
 }

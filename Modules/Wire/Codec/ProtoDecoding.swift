@@ -5,19 +5,20 @@ extension SwiftProtobuf.Message {
     /// Decodes `bytes` as this message, naming `field` (where the bytes came from) in the error.
     ///
     /// Unknown fields are kept, so bytes from a newer Fabric still decode; hashes and signatures are always
-    /// computed over the bytes as received, never over a re-encoding.
+    /// computed over the bytes as received, never over a re-encoding. `field` is only built for an error: the
+    /// commit path decodes many small messages whose field names are interpolated.
     @inlinable
-    public init(decoding bytes: Data, field: String) throws(WireError) {
-        self = try Self.fullyDecoded(bytes, field: field)
+    public init(decoding bytes: Data, field: @autoclosure () -> String) throws(WireError) {
+        self = try Self.fullyDecoded(bytes, field: field())
     }
 
     /// Decodes `bytes` with SwiftProtobuf's decoder (see ``LeanDecodable`` for the types with a faster one).
     @inlinable
-    public static func fullyDecoded(_ bytes: Data, field: String) throws(WireError) -> Self {
+    public static func fullyDecoded(_ bytes: Data, field: @autoclosure () -> String) throws(WireError) -> Self {
         do {
             return try Self(serializedBytes: bytes)
         } catch {
-            throw WireError.malformed(Self.protoMessageName, field: field, cause: error)
+            throw WireError.malformed(Self.protoMessageName, field: field(), cause: error)
         }
     }
 
