@@ -15,11 +15,7 @@ struct ConformanceValidationTests {
     @Test("validation + MVCC + commit reproduce both peers' filters and commit hashes for every block")
     func realValidation() async throws {
         try await TemporaryDirectory.with("conformance-real") { directory in
-            let genesis = try Conformance.block(0)
-            let bundles = BundleSource(try ChannelBundle(configBlock: genesis, mspBuilder: MSPBuilders.x509), callbacks: [])
-            let validator = ChannelTransactionValidator(bundles: bundles)
-            let manager = try LedgerManager(rootDirectory: directory.url, configuration: LedgerFixtures.configuration())
-            let ledger = try manager.createLedger(genesisBlock: genesis)
+            let (bundles, validator, ledger) = try Self.channel(in: directory)
             let expected = try Conformance.expected()
             for number in try Conformance.blockNumbers() where number > 0 {
                 let committed = try await ledger.commit(try Conformance.block(number), validator: validator)
@@ -51,11 +47,7 @@ struct ConformanceValidationTests {
     @Test("the commit pipeline commits the same filters and commit hashes", arguments: [1, 2, 3])
     func pipelinedValidation(prepareAhead: Int) async throws {
         try await TemporaryDirectory.with("conformance-pipeline") { directory in
-            let genesis = try Conformance.block(0)
-            let bundles = BundleSource(try ChannelBundle(configBlock: genesis, mspBuilder: MSPBuilders.x509), callbacks: [])
-            let validator = ChannelTransactionValidator(bundles: bundles)
-            let manager = try LedgerManager(rootDirectory: directory.url, configuration: LedgerFixtures.configuration())
-            let ledger = try manager.createLedger(genesisBlock: genesis)
+            let (bundles, validator, ledger) = try Self.channel(in: directory)
             let blocks = try Conformance.blockNumbers().filter { $0 > 0 }.map { try Conformance.block($0) }
             var committedNumbers: [UInt64] = []
             try await ledger.commit(BlockRequests(blocks: blocks), validator: validator, prepareAhead: prepareAhead) {
@@ -83,15 +75,12 @@ struct ConformanceValidationTests {
     /// A request that fails to arrive stops the pipeline after the blocks before it have committed.
     @Test func pipelineStopsAtAFailingRequest() async throws {
         try await TemporaryDirectory.with("conformance-pipeline-failure") { directory in
-            let genesis = try Conformance.block(0)
-            let bundles = BundleSource(try ChannelBundle(configBlock: genesis, mspBuilder: MSPBuilders.x509), callbacks: [])
-            let manager = try LedgerManager(rootDirectory: directory.url, configuration: LedgerFixtures.configuration())
-            let ledger = try manager.createLedger(genesisBlock: genesis)
+            let (_, validator, ledger) = try Self.channel(in: directory)
             let blocks = try (1...8).map { try Conformance.block($0) }
             await #expect(throws: BlockRequests.Interrupted.self) {
                 try await ledger.commit(
                     BlockRequests(blocks: blocks, failAt: 5),
-                    validator: ChannelTransactionValidator(bundles: bundles)
+                    validator: validator
                 ) { _ in }
             }
             #expect(ledger.height == 6, "blocks 1…5 committed, block 6 never arrived")
@@ -104,11 +93,7 @@ struct ConformanceValidationTests {
     @Test(arguments: [1, 3])
     func pipelineRefusesABlockWhoseDataWasChanged(prepareAhead: Int) async throws {
         try await TemporaryDirectory.with("conformance-pipeline-data-hash") { directory in
-            let genesis = try Conformance.block(0)
-            let bundles = BundleSource(try ChannelBundle(configBlock: genesis, mspBuilder: MSPBuilders.x509), callbacks: [])
-            let validator = ChannelTransactionValidator(bundles: bundles)
-            let manager = try LedgerManager(rootDirectory: directory.url, configuration: LedgerFixtures.configuration())
-            let ledger = try manager.createLedger(genesisBlock: genesis)
+            let (_, validator, ledger) = try Self.channel(in: directory)
             var blocks = try (1...6).map { try Conformance.block($0) }
             let genuine = blocks[3]
             var tampered = genuine
@@ -126,6 +111,17 @@ struct ConformanceValidationTests {
             let committed = try await ledger.commit(genuine, validator: validator)
             #expect(committed.block.data == genuine.data)
         }
+    }
+
+    /// The conformance channel's ledger in `directory`, created from its genesis block, and Fabric's validation
+    /// under the channel config (real X.509 MSPs), which config blocks update through `bundles`.
+    static func channel(
+        in directory: TemporaryDirectory
+    ) throws -> (bundles: BundleSource, validator: ChannelTransactionValidator, ledger: PeerLedger) {
+        let genesis = try Conformance.block(0)
+        let bundles = BundleSource(try ChannelBundle(configBlock: genesis, mspBuilder: MSPBuilders.x509), callbacks: [])
+        let manager = try LedgerManager(rootDirectory: directory.url, configuration: LedgerFixtures.configuration())
+        return (bundles, ChannelTransactionValidator(bundles: bundles), try manager.createLedger(genesisBlock: genesis))
     }
 
     /// Fabric's code names, as expected.json writes them.
