@@ -18,33 +18,8 @@ extension BlockCodec {
 
     /// Compresses `bytes` as the beginning of a zlib stream (see ``DeflatedPrefix``).
     public static func compressPrefix(_ bytes: Data, level: Int32 = 1) throws(WireError) -> DeflatedPrefix {
-        var stream = z_stream()
-        guard CZlib_deflateInit2(&stream, level, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) == Z_OK else {
-            throw WireError(code: .compressionFailed, message: "zlib deflateInit2 failed (level \(level))")
-        }
-        defer { deflateEnd(&stream) }
-        // deflateBound covers a finished stream; a sync flush adds at most a few bytes more.
-        let capacity = Int(deflateBound(&stream, uLong(bytes.count))) + 64
-        var output = Data(count: capacity)
-        let status: Int32 = bytes.withUnsafeBytes { input in
-            output.withUnsafeMutableBytes { out in
-                stream.next_in = UnsafeMutablePointer(
-                    mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self)
-                )
-                stream.avail_in = uInt(input.count)
-                stream.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self)
-                stream.avail_out = uInt(out.count)
-                return deflate(&stream, Z_SYNC_FLUSH)
-            }
-        }
-        guard status == Z_OK, stream.avail_in == 0, stream.avail_out > 0 else {
-            throw WireError(
-                code: .compressionFailed,
-                message: "zlib deflate (sync flush) returned \(status) with \(stream.avail_in) bytes left"
-            )
-        }
-        output.count = Int(stream.total_out)
-        return DeflatedPrefix(bytes: output, uncompressedCount: bytes.count, checksum: UInt32(truncatingIfNeeded: stream.adler))
+        let (output, checksum) = try Self.deflateOnce(bytes, level: level, format: .zlib, flush: .sync)
+        return DeflatedPrefix(bytes: output, uncompressedCount: bytes.count, checksum: checksum)
     }
 
     /// Completes `prefix` with `suffix`: one zlib stream that decompresses to prefix ‖ suffix.
@@ -52,28 +27,7 @@ extension BlockCodec {
     /// The suffix is deflated on its own (raw deflate, final block) after the prefix's byte-aligned blocks, and
     /// the stream ends with the Adler-32 of the whole, combined from the two parts.
     public static func compress(_ suffix: Data, after prefix: DeflatedPrefix, level: Int32 = 1) throws(WireError) -> Data {
-        var stream = z_stream()
-        guard CZlib_deflateInit2(&stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK else {
-            throw WireError(code: .compressionFailed, message: "zlib deflateInit2 (raw) failed (level \(level))")
-        }
-        defer { deflateEnd(&stream) }
-        let bound = Int(deflateBound(&stream, uLong(suffix.count))) + 16
-        var tail = Data(count: bound)
-        let status: Int32 = suffix.withUnsafeBytes { input in
-            tail.withUnsafeMutableBytes { out in
-                stream.next_in = UnsafeMutablePointer(
-                    mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self)
-                )
-                stream.avail_in = uInt(input.count)
-                stream.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self)
-                stream.avail_out = uInt(out.count)
-                return deflate(&stream, Z_FINISH)
-            }
-        }
-        guard status == Z_STREAM_END else {
-            throw WireError(code: .compressionFailed, message: "zlib deflate of the suffix returned \(status)")
-        }
-        tail.count = Int(stream.total_out)
+        let tail = try Self.deflateOnce(suffix, level: level, format: .raw, flush: .finish).output
         let suffixChecksum: uLong = suffix.withUnsafeBytes { input in
             adler32(adler32(0, nil, 0), input.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(input.count))
         }

@@ -12,29 +12,60 @@ public enum BlockCodec {
     /// Compresses `bytes` in zlib format. `level` is zlib's 0 (store) … 9 (smallest); 1 is fast and, for blocks
     /// full of certificates and hashes, nearly as small as 9.
     public static func compress(_ bytes: Data, level: Int32 = 1) throws(WireError) -> Data {
+        try Self.deflateOnce(bytes, level: level, format: .zlib, flush: .finish).output
+    }
+
+    /// The framing of a deflate stream: zlib (header and Adler-32 trailer) or raw deflate.
+    enum DeflateFormat {
+        case zlib
+        case raw
+
+        var windowBits: Int32 { self == .zlib ? 15 : -15 }
+    }
+
+    /// How a one-call deflate ends its input: finishing the stream, or with a sync flush that leaves it open on a
+    /// byte boundary.
+    enum DeflateFlush {
+        case finish
+        case sync
+    }
+
+    /// Deflates all of `input` in one `deflate` call into a buffer sized by `deflateBound` (with slack for a sync
+    /// flush), and returns the output and the stream's Adler-32 of the input (zlib format).
+    static func deflateOnce(
+        _ input: Data,
+        level: Int32,
+        format: DeflateFormat,
+        flush: DeflateFlush
+    ) throws(WireError) -> (output: Data, adler: UInt32) {
         var stream = z_stream()
-        guard CZlib_deflateInit2(&stream, level, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) == Z_OK else {
-            throw WireError(code: .compressionFailed, message: "zlib deflateInit2 failed (level \(level))")
+        guard CZlib_deflateInit2(&stream, level, Z_DEFLATED, format.windowBits, 8, Z_DEFAULT_STRATEGY) == Z_OK else {
+            throw WireError(code: .compressionFailed, message: "zlib deflateInit2 failed (\(format), level \(level))")
         }
         defer { deflateEnd(&stream) }
-        let bound = Int(deflateBound(&stream, uLong(bytes.count)))
-        var output = Data(count: bound)
-        let status: Int32 = bytes.withUnsafeBytes { input in
+        // deflateBound covers a finished stream; a sync flush adds at most a few bytes more.
+        var output = Data(count: Int(deflateBound(&stream, uLong(input.count))) + 64)
+        let status: Int32 = input.withUnsafeBytes { bytes in
             output.withUnsafeMutableBytes { out in
-                stream.next_in = UnsafeMutablePointer(
-                    mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self)
-                )
-                stream.avail_in = uInt(input.count)
+                stream.next_in = UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: Bytef.self))
+                stream.avail_in = uInt(bytes.count)
                 stream.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self)
                 stream.avail_out = uInt(out.count)
-                return deflate(&stream, Z_FINISH)
+                return deflate(&stream, flush == .finish ? Z_FINISH : Z_SYNC_FLUSH)
             }
         }
-        guard status == Z_STREAM_END else {
-            throw WireError(code: .compressionFailed, message: "zlib deflate returned \(status)")
+        let complete =
+            flush == .finish
+            ? status == Z_STREAM_END
+            : status == Z_OK && stream.avail_in == 0 && stream.avail_out > 0
+        guard complete else {
+            throw WireError(
+                code: .compressionFailed,
+                message: "zlib deflate (\(format), \(flush)) returned \(status) with \(stream.avail_in) bytes left"
+            )
         }
         output.count = Int(stream.total_out)
-        return output
+        return (output, UInt32(truncatingIfNeeded: stream.adler))
     }
 
     /// Decompresses zlib-format `bytes`, refusing to produce more than `limit` bytes.
