@@ -237,8 +237,8 @@ let layers: [Module] = [
         ]
     ),
     // BenchKit: the benchmarks behind `bench` (a workload on a network made by NetGen's code, the signature
-    // ceiling, the timed commit through the real ledger and its figures), a library so that the app stays thin
-    // and tests can run the benchmarks.
+    // ceiling, the timed commit through the real ledger and its figures, the private data files `bench replay`
+    // reads through GossipState's codec), a library so that the app stays thin and tests can run the benchmarks.
     Module(
         "BenchKit",
         layer: 9,

@@ -74,9 +74,7 @@ struct ConformanceReplayTests {
             let manager = try LedgerManager(rootDirectory: directory.url, configuration: LedgerFixtures.configuration())
             let ledger = try manager.createLedger(genesisBlock: try Conformance.block(0))
 
-            let writeSets = try Conformance.privateWriteSets(peer: peer).mapValues { txs in
-                txs.keys.sorted().map { TxPrivateData(txIndex: $0, writeSet: txs[$0]!) }
-            }
+            let writeSets = try LedgerFixtures.conformancePrivateData()
 
             func held(_ block: UInt64) throws -> [UInt64: [String]] {
                 var result: [UInt64: [String]] = [:]

@@ -35,13 +35,6 @@ struct CrashSafetyTests {
         var privateStores: [Data] = []  // index h-1: the private data store's content after h blocks
     }
 
-    /// The private data committed with each block (pvtdata.json, peer0.org1 before expiry).
-    static func privateData() throws -> [UInt64: [TxPrivateData]] {
-        try Conformance.privateWriteSets(peer: "peer0.org1").mapValues { txs in
-            txs.keys.sorted().map { TxPrivateData(txIndex: $0, writeSet: txs[$0]!) }
-        }
-    }
-
     /// Writes `privateData` as `bench replay --private-data` reads it: N.pvtdata, a gossip Payload whose
     /// private_data elements are PvtDataPayloads (built here from the generated messages, not by BenchKit).
     static func writePrivateData(_ privateData: [UInt64: [TxPrivateData]], to directory: URL) throws {
@@ -84,7 +77,7 @@ struct CrashSafetyTests {
             reference.privateStores.append(try Self.privateStore(ledger))
         }
         try record()
-        let privateData = try Self.privateData()
+        let privateData = try LedgerFixtures.conformancePrivateData()
         #expect(!privateData.isEmpty)
         for number in try Conformance.blockNumbers() where number > 0 {
             try await ledger.commit(
@@ -162,7 +155,7 @@ struct CrashSafetyTests {
         let reference = try await Self.reference(TemporaryDirectory("crash-clean"))
         #expect(Set(reference.privateStores).count > 2, "the clean chain's private data store changes with its blocks")
         let privateData = scratch.appending("pvtdata")
-        try Self.writePrivateData(try Self.privateData(), to: privateData)
+        try Self.writePrivateData(try LedgerFixtures.conformancePrivateData(), to: privateData)
 
         // A clean child run gives the clean chain.
         let cleanRoot = scratch.appending("clean")

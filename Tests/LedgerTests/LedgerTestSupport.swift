@@ -19,6 +19,13 @@ enum LedgerFixtures {
         )
     }
 
+    /// The private data peer0.org1 held before expiry (pvtdata.json), per block, as the ledger commits it.
+    static func conformancePrivateData() throws -> [UInt64: [TxPrivateData]] {
+        try Conformance.privateWriteSets(peer: "peer0.org1").mapValues { txs in
+            txs.keys.sorted().map { TxPrivateData(txIndex: $0, writeSet: txs[$0]!) }
+        }
+    }
+
     /// A ledger in `directory` holding the test genesis block.
     static func ledger(
         in directory: TemporaryDirectory,
