@@ -345,7 +345,7 @@ public final class PeerLedger: Sendable {
         stored.metadata.metadata[Int(Common_BlockMetadataIndex.transactionsFilter.rawValue)] = filter
         var commitHash: Data?
         if number == 1 || previousCommitHash != nil {
-            let hasher = SHA256Hasher()
+            let hasher = DigestHasher()
             hasher.update(protobufVarint(UInt64(filter.count)))
             hasher.update(filter)
             hasher.update(try processed.batch.commitHashBytes())

@@ -54,7 +54,7 @@ struct CrashSafetyTests {
 
     /// The private data store's content below the ledger's height, as one digest.
     static func privateStore(_ ledger: PeerLedger) throws -> Data {
-        let hasher = SHA256Hasher()
+        let hasher = DigestHasher()
         for number in 0..<ledger.height {
             for tx in try ledger.privateData(block: number) {
                 hasher.update(Data("\(number)/\(tx.txIndex):".utf8))

@@ -69,7 +69,7 @@ public final class OrdererConnectionSource: Sendable {
             var hasOrgEndpoints = false
             var hashes: [String: Data] = [:]
             for (mspID, org) in config.organizations {
-                let hasher = SHA256Hasher()
+                let hasher = DigestHasher()
                 for certificate in org.tlsRootCAs { hasher.update(certificate) }
                 for address in org.addresses {
                     hasOrgEndpoints = true

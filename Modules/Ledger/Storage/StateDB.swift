@@ -120,7 +120,7 @@ public final class StateDB: Sendable {
     /// SHA-256 over every row of every state table in key order: equal fingerprints mean equal state.
     public func fingerprint(includingPrivate: Bool = true) throws(LedgerError) -> Data {
         try self.read { db in
-            let hasher = Wire.SHA256Hasher()
+            let hasher = Wire.DigestHasher()
             let tables = [
                 ("state", "ns, key"), ("hashed_state", "ns, coll, key_hash"), ("private_state", "ns, coll, key"),
                 ("state_expiry", "expiring_block, ns, coll, key_hash"), ("savepoint", "id"),

@@ -1,5 +1,6 @@
 internal import COpenSSL
 import Foundation
+import Wire
 
 /// The one place where OpenSSL's error queue becomes text for an ``MSPError``.
 enum OpenSSL {
@@ -73,7 +74,8 @@ enum OpenSSL {
     }
 }
 
-/// Digests by name, for identity identifiers, signature hashes and CRL signatures.
+/// Digests by their Fabric names, for identity identifiers, signature hashes and CRL signatures; computed by
+/// Wire's ``Digest`` with its once-fetched OpenSSL algorithms.
 enum HashFunction: String, Sendable {
     case sha256 = "SHA256"
     case sha384 = "SHA384"
@@ -81,44 +83,23 @@ enum HashFunction: String, Sendable {
     case sha3_256 = "SHA3_256"
     case sha3_384 = "SHA3_384"
 
-    /// The algorithm, fetched from OpenSSL's default provider once per process: `EVP_sha256()` and its family make
-    /// OpenSSL 3 look the algorithm up again on every digest (a locked provider-store search).
-    private var algorithm: OpaquePointer? {
+    private var algorithm: DigestAlgorithm {
         switch self {
-        case .sha256: Self.fetched.sha256
-        case .sha384: Self.fetched.sha384
-        case .sha512: Self.fetched.sha512
-        case .sha3_256: Self.fetched.sha3_256
-        case .sha3_384: Self.fetched.sha3_384
+        case .sha256: .sha256
+        case .sha384: .sha384
+        case .sha512: .sha512
+        case .sha3_256: .sha3_256
+        case .sha3_384: .sha3_384
         }
     }
 
-    // nonisolated(unsafe): written once by the lazy initialiser, then only read; an EVP_MD is immutable and usable
-    // from any thread.
-    nonisolated(unsafe) private static let fetched = (
-        sha256: EVP_MD_fetch(nil, "SHA2-256", nil),
-        sha384: EVP_MD_fetch(nil, "SHA2-384", nil),
-        sha512: EVP_MD_fetch(nil, "SHA2-512", nil),
-        sha3_256: EVP_MD_fetch(nil, "SHA3-256", nil),
-        sha3_384: EVP_MD_fetch(nil, "SHA3-384", nil)
-    )
-
     /// The digest of `bytes`.
     func digest(_ bytes: Data) -> Data {
-        self.digest(concatenating: [bytes])
+        Digest.digest(self.algorithm, bytes)
     }
 
     /// The digest of the concatenation of `parts`.
     func digest(concatenating parts: [Data]) -> Data {
-        guard let context = EVP_MD_CTX_new() else { fatalError("OpenSSL could not allocate a digest context") }
-        defer { EVP_MD_CTX_free(context) }
-        EVP_DigestInit_ex(context, self.algorithm, nil)
-        for part in parts {
-            part.withUnsafeBytes { buffer in _ = EVP_DigestUpdate(context, buffer.baseAddress, buffer.count) }
-        }
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var size: UInt32 = 0
-        EVP_DigestFinal_ex(context, &out, &size)
-        return Data(out.prefix(Int(size)))
+        Digest.digest(self.algorithm, concatenating: parts)
     }
 }

@@ -72,8 +72,7 @@ public final class X509Identity: Identity, CustomStringConvertible {
                     "invalid S. Must be smaller than half the order of \(curve.rawValue)"
                 )
             }
-            let hash = self.core.signatureHash
-            let digest = hash == .sha256 ? Digest.sha256(message) : hash.digest(message)
+            let digest = self.core.signatureHash.digest(message)
             // An exactly parsed signature is canonical DER already; otherwise verify (r, s) as Go does.
             let der = parsed.parsedExactly ? signature : parsed.derEncoded
             guard key.verifyECDSA(signatureDER: der, digest: digest) else {
