@@ -176,13 +176,8 @@ extension PeerLedger {
                 let payload = try? envelope.unpackPayload(),
                 let transaction = try? payload.unpackTransaction()
             else { continue }
-            for action in transaction.actions {
-                guard let actionPayload = try? action.unpackChaincodeActionPayload(),
-                    let response = try? actionPayload.unpackProposalResponsePayload(),
-                    let chaincodeAction = try? response.unpackChaincodeAction(),
-                    let rwset = try? chaincodeAction.unpackReadWriteSet()
-                else { continue }
-                for ns in rwset.nsRwset {
+            for action in transaction.decodableActions {
+                for ns in action.readWriteSet.nsRwset {
                     for collection in ns.collectionHashedRwset {
                         result["\(index)\u{0}\(ns.namespace)\u{0}\(collection.collectionName)"] =
                             collection.pvtRwsetHash

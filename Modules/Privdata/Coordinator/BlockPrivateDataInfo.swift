@@ -116,14 +116,9 @@ public struct BlockPrivateDataInfo: Sendable {
         var writes: [(namespace: String, collection: String, hash: Data)] = []
         var seen = Set<String>()
         var endorsers: [Data] = []
-        for action in transaction.actions {
-            guard let actionPayload = try? action.unpackChaincodeActionPayload(),
-                let response = try? actionPayload.unpackProposalResponsePayload(),
-                let chaincodeAction = try? response.unpackChaincodeAction(),
-                let rwset = try? chaincodeAction.unpackReadWriteSet()
-            else { continue }
-            endorsers.append(contentsOf: actionPayload.action.endorsements.map(\.endorser))
-            for ns in rwset.nsRwset {
+        for action in transaction.decodableActions {
+            endorsers.append(contentsOf: action.payload.action.endorsements.map(\.endorser))
+            for ns in action.readWriteSet.nsRwset {
                 for collection in ns.collectionHashedRwset {
                     guard let hashed = try? collection.unpackHashedRWSet(),
                         !hashed.hashedWrites.isEmpty || !hashed.metadataWrites.isEmpty

@@ -122,3 +122,28 @@ extension Rwset_CollectionPvtReadWriteSet {
         try Kvrwset_KVRWSet(decoding: self.rwset, field: "CollectionPvtReadWriteSet(\(self.collectionName)).rwset")
     }
 }
+
+extension Protos_Transaction {
+    /// One action of an endorser transaction decoded down to its read-write set.
+    public struct DecodedAction: Sendable {
+        /// The action's `payload`.
+        public var payload: Protos_ChaincodeActionPayload
+        /// `payload.action.proposal_response_payload` → `extension` → `results`.
+        public var readWriteSet: Rwset_TxReadWriteSet
+    }
+
+    /// The actions whose payload decodes down to a read-write set, in order; an action that does not decode is
+    /// left out.
+    ///
+    /// For readers of committed blocks that need only what the actions wrote (private data coordination,
+    /// reconciliation). Validation decodes each step itself, to give Fabric's code for the step that fails.
+    public var decodableActions: [DecodedAction] {
+        self.actions.compactMap { action in
+            guard let payload = try? action.unpackChaincodeActionPayload(),
+                let readWriteSet = try? payload.unpackProposalResponsePayload().unpackChaincodeAction()
+                    .unpackReadWriteSet()
+            else { return nil }
+            return DecodedAction(payload: payload, readWriteSet: readWriteSet)
+        }
+    }
+}
