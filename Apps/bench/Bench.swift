@@ -81,8 +81,13 @@ struct Commit: AsyncParsableCommand {
     @Flag(help: "Validate and commit one block at a time (no overlap of validation and commit).")
     var noPipeline = false
 
-    @Option(help: "Seconds for each of the two signature-ceiling measurements.")
+    @Option(help: "Seconds for each signature-ceiling measurement.")
     var ceilingSeconds = 1.5
+
+    @Option(
+        help: "Measure the ceiling again after every N committed blocks (the commit paused, its time left out), besides before and after; 0: only before and after."
+    )
+    var ceilingEvery = 50
 
     @Option(help: "Threads verifying at once in the ceiling measurements (default: one per core).")
     var ceilingThreads = ProcessInfo.processInfo.activeProcessorCount
@@ -128,6 +133,11 @@ struct Commit: AsyncParsableCommand {
             throw ExitCode.validationFailure
         }
         benchmark.repeats = self.repeats
+        guard self.ceilingEvery >= 0 else {
+            FileHandle.standardError.write(Data("bench commit: --ceiling-every must not be negative\n".utf8))
+            throw ExitCode.validationFailure
+        }
+        benchmark.ceilingEvery = self.ceilingEvery
         let bar = ProgressBar()
         let report: BenchReport
         do {

@@ -101,6 +101,30 @@ struct CommitBenchmarkTests {
         }
     }
 
+    /// `--ceiling-every`: the ceiling is measured before, between segments of the commit, and after; the
+    /// segments commit the same blocks to the same codes.
+    @Test("the ceiling is measured between segments of the commit too")
+    func ceilingBetweenSegments() async throws {
+        try await TemporaryDirectory.with("bench-commit-segments") { directory in
+            var benchmark = Self.benchmark(in: directory)
+            benchmark.ceilingEvery = 1
+            let report = try await benchmark.run()
+            #expect(report.blocks == 3)
+            #expect(report.validTransactions == 18)
+            #expect(report.ceilingEvery == 1)
+            #expect(report.verifySamples.count == 4)  // before, after blocks 2 and 3 of the workload, after
+            #expect(report.verifySamples.allSatisfy { $0 > 0 })
+            #expect(report.json.contains("\"ceiling_every\":1"))
+        }
+        try await TemporaryDirectory.with("bench-commit-no-segments") { directory in
+            var benchmark = Self.benchmark(in: directory)
+            benchmark.ceilingEvery = 0
+            let report = try await benchmark.run()
+            #expect(report.ceilingEvery == 0)
+            #expect(report.verifySamples.count == 2)
+        }
+    }
+
     @Test("a workload replays to the same codes through bench replay's engine")
     func replayOfAWorkload() async throws {
         try await TemporaryDirectory.with("bench-replay-workload") { directory in

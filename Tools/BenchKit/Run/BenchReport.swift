@@ -37,10 +37,12 @@ public struct BenchReport: Sendable, Codable {
     /// Bytes of the blocks as delivered (serialized, uncompressed, without this peer's metadata).
     public var deliveredBytes: Int64
     /// ECDSA P-256 verifies per second per core, measured with every core verifying at once (median of the
-    /// measurements before and after the timed part).
+    /// measurements before, during (``ceilingEvery``) and after the timed part).
     public var verifiesPerSecondPerCore: Double
-    /// The separate ceiling measurements (verifies/s per core).
+    /// The separate ceiling measurements (verifies/s per core), in the order they were made.
     public var verifySamples: [Double]
+    /// Committed blocks between two ceiling measurements during the timed part (0: only before and after).
+    public var ceilingEvery: Int = 0
     /// How many threads verified at once in each ceiling measurement (one per core).
     public var ceilingThreads: Int
     /// ECDSA verifies per second of one thread's CPU time (median of the same measurements): the core's speed,
@@ -95,6 +97,7 @@ public struct BenchReport: Sendable, Codable {
         case deliveredBytes = "delivered_bytes"
         case verifiesPerSecondPerCore = "verifies_per_s_per_core"
         case verifySamples = "verify_samples"
+        case ceilingEvery = "ceiling_every"
         case ceilingThreads = "ceiling_threads"
         case prepareAhead = "prepare_ahead"
         case signaturesPerTransaction = "signatures_per_tx"

@@ -27,8 +27,14 @@ public struct CommitBenchmark: Sendable {
     public var configuration: LedgerConfiguration
     /// Whether validation of block N+1 overlaps the commit of block N.
     public var pipelined: Bool
-    /// Seconds spent on each of the two ceiling measurements.
+    /// Seconds spent on each ceiling measurement.
     public var ceilingSeconds: Double
+    /// The ceiling is measured again after every `ceilingEvery` committed blocks (the commit paused, its time
+    /// and CPU left out), besides before and after the commit; 0 measures it only before and after.
+    ///
+    /// This VM's speed drifts over tens of seconds (verifies per CPU second move by 10–20 %), so a ceiling
+    /// measured only around a long commit may not be the speed the commit ran at.
+    public var ceilingEvery: Int = 50
     /// Threads verifying at once in each ceiling measurement (default: one per core).
     public var ceilingThreads: Int
     /// Blocks fetched and prepared while one commits, when pipelined.
@@ -114,6 +120,8 @@ public struct CommitBenchmark: Sendable {
         final.repeats = reports.count
         final.runRatios = reports.map(\.ratio)
         final.deliveredBytes = workload.deliveredBytes()
+        final.ceilingEvery = Self.segments(Array(workload.workloadBlocks), every: self.ceilingEvery).count > 1
+            ? self.ceilingEvery : 0
         final.pipelined = self.pipelined
         final.prepareAhead = self.pipelined ? self.prepareAhead : 0
         final.compressed = self.configuration.blockStore.compress
@@ -140,14 +148,15 @@ public struct CommitBenchmark: Sendable {
         ledgerRoot: URL,
         progress: @escaping @Sendable (Phase, Int, Int) -> Void
     ) async throws(BenchError) -> BenchReport {
-        var samples = [
+        func measureCeiling() throws(BenchError) -> SignatureCeiling.VerifyRate {
             try SignatureCeiling.measure(
                 envelopeBytes: sample,
                 msps: msps,
                 seconds: self.ceilingSeconds,
                 threads: self.ceilingThreads
             )
-        ]
+        }
+        var samples = [try measureCeiling()]
         progress(.ceiling, 1, 2)
 
         // The ledger, with the chaincode definition committed before the timed part.
@@ -168,17 +177,24 @@ public struct CommitBenchmark: Sendable {
             let numbers = Array(workload.workloadBlocks)
             var committer = BlockCommitter(ledger: ledger, validator: validator, pipelined: self.pipelined)
             committer.prepareAhead = self.prepareAhead
-            try await committer.commit(
-                numbers,
-                load: { number throws(BenchError) in
-                    (try workload.block(number), try workload.privateData(number))
-                },
-                onCommit: { committed, latency throws(BenchError) in
-                    try Self.check(committed, expected: try workload.expectedCodes(committed.number))
-                    measurement.record(committed, latency: latency)
-                    progress(.committing, measurement.blocks, numbers.count)
+            let segments = Self.segments(numbers, every: self.ceilingEvery)
+            for (index, segment) in segments.enumerated() {
+                try await committer.commit(
+                    segment,
+                    load: { number throws(BenchError) in
+                        (try workload.block(number), try workload.privateData(number))
+                    },
+                    onCommit: { committed, latency throws(BenchError) in
+                        try Self.check(committed, expected: try workload.expectedCodes(committed.number))
+                        measurement.record(committed, latency: latency)
+                        progress(.committing, measurement.blocks, numbers.count)
+                    }
+                )
+                // Between segments: every block handed over is committed, so the ceiling has the cores alone.
+                if index < segments.count - 1 {
+                    samples.append(try measurement.excluding { () throws(BenchError) in try measureCeiling() })
                 }
-            )
+            }
             var figures = BenchReport.empty(mode: "commit")
             measurement.finish(into: &figures)
             figures.bytesOnDisk = DiskUsage.bytes(under: ledgerRoot)
@@ -189,14 +205,7 @@ public struct CommitBenchmark: Sendable {
             throw BenchError(.commit, "the ledger failed", cause: error)
         }
 
-        samples.append(
-            try SignatureCeiling.measure(
-                envelopeBytes: sample,
-                msps: msps,
-                seconds: self.ceilingSeconds,
-                threads: self.ceilingThreads
-            )
-        )
+        samples.append(try measureCeiling())
         progress(.ceiling, 2, 2)
         var final = report
         final.fillCeiling(
@@ -204,6 +213,14 @@ public struct CommitBenchmark: Sendable {
             signaturesPerTransaction: Double(self.options.signaturesPerTransaction)
         )
         return final
+    }
+
+    /// `numbers` cut into runs of `every` blocks (the last may be shorter); one run when `every` is 0.
+    static func segments(_ numbers: [UInt64], every: Int) -> [[UInt64]] {
+        guard every > 0, numbers.count > every else { return [numbers] }
+        return stride(from: 0, to: numbers.count, by: every).map {
+            Array(numbers[$0..<min($0 + every, numbers.count)])
+        }
     }
 
     /// The first transaction of the first workload block that the workload means to be valid.

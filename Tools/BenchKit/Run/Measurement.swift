@@ -8,6 +8,9 @@ struct Measurement {
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
     private let startCPU: Double
+    /// Wall time and CPU time of the pauses (``excluding(_:)``), left out of the phase's figures.
+    private var pausedWall: Duration = .zero
+    private var pausedCPU = 0.0
     let startRSS: Int64
     let startLoad: Double
     private(set) var latencies: [Double] = []
@@ -37,10 +40,22 @@ struct Measurement {
         self.latencies.append(latency.seconds * 1000)
     }
 
+    /// Runs `body` with the phase paused: its wall and CPU time are not the commit's. Nothing may commit
+    /// meanwhile.
+    mutating func excluding<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        let start = self.clock.now
+        let startCPU = ProcessStats.cpuSeconds()
+        defer {
+            self.pausedWall += self.clock.now - start
+            self.pausedCPU += ProcessStats.cpuSeconds() - startCPU
+        }
+        return try body()
+    }
+
     /// Ends the phase and fills in a report's timing, CPU, memory and code figures.
     func finish(into report: inout BenchReport) {
-        let wall = (self.clock.now - self.start).seconds
-        let cpu = ProcessStats.cpuSeconds() - self.startCPU
+        let wall = (self.clock.now - self.start - self.pausedWall).seconds
+        let cpu = ProcessStats.cpuSeconds() - self.startCPU - self.pausedCPU
         let percentiles = Percentiles(self.latencies)
         report.blocks = self.blocks
         report.transactions = self.transactions
