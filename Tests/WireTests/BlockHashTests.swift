@@ -86,6 +86,34 @@ struct BlockHashTests {
         #expect(Digest.sha256(concatenating: parts) == Digest.sha256(Data("abc".utf8)))
     }
 
+    /// Every algorithm MSPs may name (identity identifiers, signature and CRL hashes), one shot and in parts.
+    @Test(
+        "known answers of every digest algorithm",
+        arguments: [
+            (DigestAlgorithm.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            (
+                .sha384,
+                "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7"
+            ),
+            (
+                .sha512,
+                "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+                    + "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+            ),
+            (.sha3_256, "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532"),
+            (
+                .sha3_384,
+                "ec01498288516fc926459f58e2c6ad8df9b473cb0fc08c2596da7cf0e49be4b298d88cea927ac7f539f1edf228376d25"
+            ),
+        ]
+    )
+    func digestKnownAnswers(algorithm: DigestAlgorithm, abc: String) {
+        #expect(Digest.digest(algorithm, Data("abc".utf8)).hexString == abc)
+        #expect(Digest.digest(algorithm, Data("abc".utf8)).count == algorithm.size)
+        let parts = [Data("a".utf8), Data(), Data("bc".utf8)]
+        #expect(Digest.digest(algorithm, concatenating: parts).hexString == abc)
+    }
+
     @Test("tx id is hex SHA-256 of nonce then creator")
     func txID() {
         let nonce = Data([1, 2, 3])
