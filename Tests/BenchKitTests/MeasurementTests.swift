@@ -1,7 +1,8 @@
-@testable import BenchKit
 import Foundation
 import Testing
 import Wire
+
+@testable import BenchKit
 
 /// The timed phase's bookkeeping: ceiling measurements made while the commit is paused are not the commit's.
 @Suite("bench measurement")
