@@ -86,6 +86,47 @@ struct BlockValidatorTests {
         )
     }
 
+    /// The creator's signature is verified after the rest of a chunk's transactions are decoded (so that the
+    /// verifies run back to back), but its failure still wins over every check Fabric makes after it.
+    @Test("a bad creator signature wins over the checks after it, and a bad one is not saved by a good rest")
+    func creatorSignatureBeforeLaterChecks() async throws {
+        let f = try ValidatorFixture()
+        try f.state.define("basic", policy: ValidatorFixture.channelEndorsement)
+        // A wrong tx id (BAD_PROPOSAL_TXID on its own) under a bad signature.
+        var badTxID = try f.transaction()
+        var payload = try Common_Payload(serializedBytes: badTxID.payload)
+        var header = try Common_ChannelHeader(serializedBytes: payload.header.channelHeader)
+        header.txID = String(repeating: "0", count: 64)
+        payload.header.channelHeader = try header.serializedBytes()
+        badTxID.payload = try payload.serializedBytes()
+        badTxID.signature = try f.client.sign(Data("other".utf8))
+        // A proposal hash that does not match (INVALID_ENDORSER_TRANSACTION on its own) under a bad signature.
+        var badHash = try f.transaction()
+        payload = try Common_Payload(serializedBytes: badHash.payload)
+        var transaction = try Protos_Transaction(serializedBytes: payload.data)
+        var actionPayload = try Protos_ChaincodeActionPayload(serializedBytes: transaction.actions[0].payload)
+        actionPayload.chaincodeProposalPayload = Data([0x0a, 0x01, 0x00])
+        transaction.actions[0].payload = try actionPayload.serializedBytes()
+        payload.data = try transaction.serializedBytes()
+        badHash.payload = try payload.serializedBytes()
+        badHash.signature = try f.client.sign(Data("other".utf8))
+        // Fully endorsed, but signed over other bytes; and the same transaction signed properly.
+        let good = try f.transaction(endorsers: [f.peer1, f.peer2])
+        var forged = good
+        forged.signature = try f.client.sign(Data("other".utf8))
+
+        // More than one chunk of the validator's parallel half, in both orders.
+        var envelopes: [Common_Envelope] = []
+        for _ in 0..<12 { envelopes += [badTxID, badHash, forged, try f.transaction(endorsers: [f.peer1, f.peer2])] }
+        let codes = try await f.validate(envelopes)
+        #expect(codes.count == 48)
+        for index in stride(from: 0, to: 48, by: 4) {
+            #expect(
+                codes[index..<index + 4] == [.badCreatorSignature, .badCreatorSignature, .badCreatorSignature, .valid]
+            )
+        }
+    }
+
     @Test("envelope bytes that do not decode are INVALID_OTHER_REASON, and the rest of the block is validated")
     func garbageEnvelope() async throws {
         let f = try ValidatorFixture()

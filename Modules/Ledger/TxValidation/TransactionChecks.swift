@@ -21,16 +21,51 @@ struct EndorserAction: Sendable {
     var responsePayload: Protos_ProposalResponsePayload
 }
 
+/// A signature whose check is left for later, so that the verifies of many transactions run back to back.
+struct PendingSignature: Sendable {
+    var identity: any Identity
+    var signature: Data
+    var message: Data
+
+    /// Verifies the signature; the error says why it does not verify.
+    func verify() throws(MSPError) {
+        try self.identity.verify(signature: self.signature, over: self.message)
+    }
+}
+
+/// The message-level checks of one transaction, with the creator's signature not yet verified.
+struct CheckOutcome: Sendable {
+    /// The creator's signature over the payload, when the checks got as far as a deserialised, valid creator.
+    /// If it does not verify, the transaction is BAD_CREATOR_SIGNATURE whatever `result` says: Fabric checks the
+    /// signature before everything that produced `result` after it.
+    var creatorSignature: PendingSignature?
+    /// The outcome of the checks with the creator's signature assumed valid.
+    var result: Result<CheckedTransaction, TxFailure>
+}
+
 /// Fabric's `ValidateTransaction`: the message-level checks every transaction gets before dispatch, each
 /// failure mapped to the validation code a Fabric v3 peer gives.
 enum TransactionChecks {
     typealias Code = Protos_TxValidationCode
 
-    /// Checks `envelope` of channel `channelID` against the channel's MSPs.
-    static func check(
+    /// Checks `envelope` of channel `channelID` against the channel's MSPs in Fabric's order, but leaves the
+    /// creator's signature to verify (``UnverifiedTransaction/verified(msps:)``).
+    static func checkDeferringSignature(
         _ envelope: Common_Envelope,
         channelID: String,
         msps: MSPManager
+    ) -> CheckOutcome {
+        var creatorSignature: PendingSignature?
+        let result = self.check(envelope, channelID: channelID, msps: msps, creatorSignature: &creatorSignature)
+        return CheckOutcome(creatorSignature: creatorSignature, result: result)
+    }
+
+    /// The checks, with the creator's signature set aside in `creatorSignature` once the creator deserialised.
+    private static func check(
+        _ envelope: Common_Envelope,
+        channelID: String,
+        msps: MSPManager,
+        creatorSignature: inout PendingSignature?
     ) -> Result<CheckedTransaction, TxFailure> {
         guard let payload = try? Common_Payload(decoding: envelope.payload, field: "Envelope.payload") else {
             return .failure(TxFailure(.badPayload, "payload does not decode as common.Payload"))
@@ -73,7 +108,11 @@ enum TransactionChecks {
         do {
             let creator = try msps.deserializeIdentity(signatureHeader.creator)
             try creator.validate()
-            try creator.verify(signature: envelope.signature, over: envelope.payload)
+            creatorSignature = PendingSignature(
+                identity: creator,
+                signature: envelope.signature,
+                message: envelope.payload
+            )
         } catch {
             return .failure(TxFailure(.badCreatorSignature, "creator check failed: \(error.message)"))
         }
