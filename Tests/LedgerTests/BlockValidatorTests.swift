@@ -44,27 +44,15 @@ struct BlockValidatorTests {
         try wrongSigner.resign(f.peer1)
         // A tx id that is not SHA-256(nonce ‖ creator).
         var badTxID = try f.transaction()
-        var payload = try Common_Payload(serializedBytes: badTxID.payload)
-        var header = try Common_ChannelHeader(serializedBytes: payload.header.channelHeader)
-        header.txID = String(repeating: "0", count: 64)
-        payload.header.channelHeader = try header.serializedBytes()
-        badTxID.payload = try payload.serializedBytes()
+        try badTxID.editChannelHeader { $0.txID = String(repeating: "0", count: 64) }
         try badTxID.resign(f.client)
         // A channel header with epoch 1.
         var epoch = try f.transaction()
-        payload = try Common_Payload(serializedBytes: epoch.payload)
-        header = try Common_ChannelHeader(serializedBytes: payload.header.channelHeader)
-        header.epoch = 1
-        payload.header.channelHeader = try header.serializedBytes()
-        epoch.payload = try payload.serializedBytes()
+        try epoch.editChannelHeader { $0.epoch = 1 }
         try epoch.resign(f.client)
         // A CONFIG_UPDATE envelope (valid header, but not a committed tx type).
         var update = try f.transaction()
-        payload = try Common_Payload(serializedBytes: update.payload)
-        header = try Common_ChannelHeader(serializedBytes: payload.header.channelHeader)
-        header.type = Int32(Common_HeaderType.configUpdate.rawValue)
-        payload.header.channelHeader = try header.serializedBytes()
-        update.payload = try payload.serializedBytes()
+        try update.editChannelHeader { $0.type = Int32(Common_HeaderType.configUpdate.rawValue) }
         try update.resign(f.client)
         // Garbage payload, and the wrong channel.
         var garbage = Common_Envelope()
@@ -94,21 +82,11 @@ struct BlockValidatorTests {
         try f.state.define("basic", policy: ValidatorFixture.channelEndorsement)
         // A wrong tx id (BAD_PROPOSAL_TXID on its own) under a bad signature.
         var badTxID = try f.transaction()
-        var payload = try Common_Payload(serializedBytes: badTxID.payload)
-        var header = try Common_ChannelHeader(serializedBytes: payload.header.channelHeader)
-        header.txID = String(repeating: "0", count: 64)
-        payload.header.channelHeader = try header.serializedBytes()
-        badTxID.payload = try payload.serializedBytes()
+        try badTxID.editChannelHeader { $0.txID = String(repeating: "0", count: 64) }
         badTxID.signature = try f.client.sign(Data("other".utf8))
         // A proposal hash that does not match (INVALID_ENDORSER_TRANSACTION on its own) under a bad signature.
         var badHash = try f.transaction()
-        payload = try Common_Payload(serializedBytes: badHash.payload)
-        var transaction = try Protos_Transaction(serializedBytes: payload.data)
-        var actionPayload = try Protos_ChaincodeActionPayload(serializedBytes: transaction.actions[0].payload)
-        actionPayload.chaincodeProposalPayload = Data([0x0a, 0x01, 0x00])
-        transaction.actions[0].payload = try actionPayload.serializedBytes()
-        payload.data = try transaction.serializedBytes()
-        badHash.payload = try payload.serializedBytes()
+        try badHash.editActionPayload { $0.chaincodeProposalPayload = Data([0x0a, 0x01, 0x00]) }
         badHash.signature = try f.client.sign(Data("other".utf8))
         // Fully endorsed, but signed over other bytes; and the same transaction signed properly.
         let good = try f.transaction(endorsers: [f.peer1, f.peer2])
@@ -142,13 +120,7 @@ struct BlockValidatorTests {
         let f = try ValidatorFixture()
         try f.state.define("basic", policy: ValidatorFixture.channelEndorsement)
         var envelope = try f.transaction()
-        var payload = try Common_Payload(serializedBytes: envelope.payload)
-        var transaction = try Protos_Transaction(serializedBytes: payload.data)
-        var actionPayload = try Protos_ChaincodeActionPayload(serializedBytes: transaction.actions[0].payload)
-        actionPayload.chaincodeProposalPayload = Data([0x0a, 0x01, 0x00])
-        transaction.actions[0].payload = try actionPayload.serializedBytes()
-        payload.data = try transaction.serializedBytes()
-        envelope.payload = try payload.serializedBytes()
+        try envelope.editActionPayload { $0.chaincodeProposalPayload = Data([0x0a, 0x01, 0x00]) }
         try envelope.resign(f.client)
         #expect(try await f.validate([envelope]) == [.invalidEndorserTransaction])
     }
@@ -175,26 +147,22 @@ struct BlockValidatorTests {
         try f.state.define("basic", policy: ValidatorFixture.channelEndorsement)
         func mutateAction(_ body: (inout Protos_ChaincodeAction) throws -> Void) throws -> Common_Envelope {
             var envelope = try f.transaction()
-            var payload = try Common_Payload(serializedBytes: envelope.payload)
-            var transaction = try Protos_Transaction(serializedBytes: payload.data)
-            var actionPayload = try Protos_ChaincodeActionPayload(serializedBytes: transaction.actions[0].payload)
-            var response = try Protos_ProposalResponsePayload(
-                serializedBytes: actionPayload.action.proposalResponsePayload
-            )
-            var action = try Protos_ChaincodeAction(serializedBytes: response.extension)
-            try body(&action)
-            response.extension = try action.serializedBytes()
-            let responseBytes: Data = try response.serializedBytes()
-            actionPayload.action.proposalResponsePayload = responseBytes
-            actionPayload.action.endorsements = try [f.peer1, f.peer2].map { peer in
-                var endorsement = Protos_Endorsement()
-                endorsement.endorser = peer.serialized
-                endorsement.signature = try peer.sign(responseBytes + peer.serialized)
-                return endorsement
+            try envelope.editActionPayload { actionPayload in
+                var response = try Protos_ProposalResponsePayload(
+                    serializedBytes: actionPayload.action.proposalResponsePayload
+                )
+                var action = try Protos_ChaincodeAction(serializedBytes: response.extension)
+                try body(&action)
+                response.extension = try action.serializedBytes()
+                let responseBytes: Data = try response.serializedBytes()
+                actionPayload.action.proposalResponsePayload = responseBytes
+                actionPayload.action.endorsements = try [f.peer1, f.peer2].map { peer in
+                    var endorsement = Protos_Endorsement()
+                    endorsement.endorser = peer.serialized
+                    endorsement.signature = try peer.sign(responseBytes + peer.serialized)
+                    return endorsement
+                }
             }
-            transaction.actions[0].payload = try actionPayload.serializedBytes()
-            payload.data = try transaction.serializedBytes()
-            envelope.payload = try payload.serializedBytes()
             try envelope.resign(f.client)
             return envelope
         }

@@ -182,4 +182,24 @@ extension Common_Envelope {
     mutating func resign(_ signer: FakeIdentity) throws {
         self.signature = try signer.sign(self.payload)
     }
+
+    /// Changes the payload's channel header; the envelope's signature is left as it was.
+    mutating func editChannelHeader(_ edit: (inout Common_ChannelHeader) -> Void) throws {
+        var payload = try Common_Payload(serializedBytes: self.payload)
+        var header = try Common_ChannelHeader(serializedBytes: payload.header.channelHeader)
+        edit(&header)
+        payload.header.channelHeader = try header.serializedBytes()
+        self.payload = try payload.serializedBytes()
+    }
+
+    /// Changes the first action's `ChaincodeActionPayload`; the envelope's signature is left as it was.
+    mutating func editActionPayload(_ edit: (inout Protos_ChaincodeActionPayload) throws -> Void) throws {
+        var payload = try Common_Payload(serializedBytes: self.payload)
+        var transaction = try Protos_Transaction(serializedBytes: payload.data)
+        var actionPayload = try Protos_ChaincodeActionPayload(serializedBytes: transaction.actions[0].payload)
+        try edit(&actionPayload)
+        transaction.actions[0].payload = try actionPayload.serializedBytes()
+        payload.data = try transaction.serializedBytes()
+        self.payload = try payload.serializedBytes()
+    }
 }
