@@ -1,7 +1,8 @@
 internal import COpenSSL
 public import Foundation
 
-/// SHA-256 and SHA3-256 through OpenSSL's libcrypto, for the hashes Fabric defines over raw bytes.
+/// Fabric's digests through OpenSSL's libcrypto: SHA-256 and SHA3-256 for the hashes Fabric defines over raw
+/// bytes, and (package access) every ``DigestAlgorithm`` an MSP may name.
 public enum Digest {
     /// The SHA-256 digest of `bytes` (32 bytes).
     public static func sha256(_ bytes: Data) -> Data {

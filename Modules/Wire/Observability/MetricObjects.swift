@@ -8,8 +8,7 @@ import Synchronization
 /// cost a registry look-up (and, with some factories, an allocation) each time. Package access: the modules'
 /// own metrics types (Deliver's, state transfer's) keep their public shape and use this underneath.
 package final class MetricObjects: Sendable {
-    /// The factory every object is made by.
-    package let factory: any MetricsFactory
+    private let factory: any MetricsFactory
     private let counters = Mutex<[String: Counter]>([:])
     private let gauges = Mutex<[String: Gauge]>([:])
     private let timers = Mutex<[String: Timer]>([:])

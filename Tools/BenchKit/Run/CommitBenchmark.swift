@@ -120,9 +120,7 @@ public struct CommitBenchmark: Sendable {
         final.repeats = reports.count
         final.runRatios = reports.map(\.ratio)
         final.deliveredBytes = workload.deliveredBytes()
-        final.ceilingEvery =
-            Self.segments(Array(workload.workloadBlocks), every: self.ceilingEvery).count > 1
-            ? self.ceilingEvery : 0
+        final.ceilingEvery = workload.workloadBlocks.count > self.ceilingEvery ? max(0, self.ceilingEvery) : 0
         final.pipelined = self.pipelined
         final.prepareAhead = self.pipelined ? self.prepareAhead : 0
         final.compressed = self.configuration.blockStore.compress
