@@ -22,10 +22,16 @@ struct StorageOptions: ParsableArguments {
     @Flag(help: "Skip fsync (SQLite synchronous=NORMAL, no block-file flush): crash-safe, not power-loss-safe.")
     var noSync = false
 
+    @Option(
+        help: "Key ranges of the tx index: block n's commit writes the staged rows of range n mod N (1: every row at its block's commit)."
+    )
+    var txIndexSlices = BlockStoreConfiguration().txIndexSlices
+
     var configuration: LedgerConfiguration {
         var configuration = LedgerConfiguration()
         configuration.blockStore.compress = !self.noCompression
         configuration.blockStore.syncWrites = !self.noSync
+        configuration.blockStore.txIndexSlices = self.txIndexSlices
         configuration.synchronousDatabase = !self.noSync
         return configuration
     }

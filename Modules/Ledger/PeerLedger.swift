@@ -388,21 +388,38 @@ public final class PeerLedger: Sendable {
         throws(LedgerError)
     {
         let number = block.header.number
-        try LedgerError.wrapping("cannot commit the state of block \(number)") {
+        let indexUpdate = try LedgerError.wrapping("cannot commit the state of block \(number)") {
             try self.database.write { db in
-                try self.blockStore.writeIndex(block: block, location: location, txIDs: processed.txIDs, db: db)
+                let update = try self.blockStore.writeIndex(
+                    block: block,
+                    location: location,
+                    txIDs: processed.txIDs,
+                    db: db
+                )
                 try StateDB.apply(processed.batch, expiries: processed.expiries, savepoint: number, db: db)
                 try CollectionConfigHistory.record(processed.batch, block: number, db: db)
                 try PrivateDataStore.removePurgedKeys(processed.batch.purgedPrivateKeys, db: db)
                 try PrivateDataStore.markCommitted(number, purgeInterval: self.configuration.purgeInterval, db: db)
+                return update
             }
         }
-        self.blockStore.didIndex(number)
+        self.blockStore.didIndex(number, indexUpdate)
     }
 
-    /// Stops accepting commits. Reads keep working until the ledger is released.
+    /// Stops accepting commits and writes the tx index rows still held in memory. Reads keep working until the
+    /// ledger is released.
     public func close() {
-        self.commitState.withLock { $0.closed = true }
+        self.commitState.withLock { state in
+            guard !state.closed else { return }
+            state.closed = true
+            // Under the commit lock: no commit runs beside it. A failure only leaves the rows to be read again
+            // from the block files on the next open.
+            do {
+                try self.blockStore.writeStagedTxIndex()
+            } catch {
+                self.logger.warning("\(error)")
+            }
+        }
     }
 
     // MARK: Reading
@@ -523,10 +540,7 @@ public final class PeerLedger: Sendable {
     // MARK: Helpers
 
     /// The TRANSACTIONS_FILTER bytes of `block` (empty when absent).
-    public static func filter(of block: Common_Block) -> Data {
-        let index = Int(Common_BlockMetadataIndex.transactionsFilter.rawValue)
-        return block.metadata.metadata.count > index ? block.metadata.metadata[index] : Data()
-    }
+    public static func filter(of block: Common_Block) -> Data { BlockStore.filter(of: block) }
 
     /// The commit hash stored in `block`'s metadata, or nil.
     public static func commitHash(of block: Common_Block) -> Data? {

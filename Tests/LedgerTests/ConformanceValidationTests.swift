@@ -1,5 +1,6 @@
 import ChannelConfig
 import Foundation
+import GRDB
 import Ledger
 import MSP
 import TestSupport
@@ -113,14 +114,43 @@ struct ConformanceValidationTests {
         }
     }
 
+    /// Transactions of committed blocks sent again in a new block are DUPLICATE_TXID, whether the first copy's tx
+    /// index row is still staged in memory (64 key ranges, written over the next 64 commits) or already in the
+    /// table (one range: written at its block's commit).
+    @Test(arguments: [64, 1])
+    func resentTransactionsAreDuplicates(txIndexSlices: Int) async throws {
+        try await TemporaryDirectory.with("conformance-resent") { directory in
+            let (_, validator, ledger) = try Self.channel(
+                in: directory,
+                configuration: LedgerFixtures.configuration(txIndexSlices: txIndexSlices)
+            )
+            for number in 1...6 { try await ledger.commit(try Conformance.block(UInt64(number)), validator: validator) }
+            let resent = try (1...6).flatMap { try Conformance.block(UInt64($0)).data.data }
+            let last = try #require(try ledger.block(number: 6))
+            let block = TestBlocks.block(7, previous: last, resent)
+            let committed = try await ledger.commit(block, validator: validator)
+            #expect(committed.validationCodes == Array(repeating: .duplicateTxid, count: resent.count))
+
+            let stored = try await ledger.database.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_index WHERE block BETWEEN 1 AND 6") ?? 0
+            }
+            if txIndexSlices == 1 {
+                #expect(stored == resent.count, "every first copy's row was in the table")
+            } else {
+                #expect(stored < resent.count, "some first copies' rows were only staged")
+            }
+        }
+    }
+
     /// The conformance channel's ledger in `directory`, created from its genesis block, and Fabric's validation
     /// under the channel config (real X.509 MSPs), which config blocks update through `bundles`.
     static func channel(
-        in directory: TemporaryDirectory
+        in directory: TemporaryDirectory,
+        configuration: LedgerConfiguration = LedgerFixtures.configuration()
     ) throws -> (bundles: BundleSource, validator: ChannelTransactionValidator, ledger: PeerLedger) {
         let genesis = try Conformance.block(0)
         let bundles = BundleSource(try ChannelBundle(configBlock: genesis, mspBuilder: MSPBuilders.x509), callbacks: [])
-        let manager = try LedgerManager(rootDirectory: directory.url, configuration: LedgerFixtures.configuration())
+        let manager = try LedgerManager(rootDirectory: directory.url, configuration: configuration)
         return (bundles, ChannelTransactionValidator(bundles: bundles), try manager.createLedger(genesisBlock: genesis))
     }
 

@@ -31,7 +31,6 @@ struct CrashSafetyTests {
     struct Reference {
         var blockBytes: [Data] = []
         var fingerprints: [Data] = []  // index h-1: state after h blocks
-        var txIndexRows: [Int] = []
         var privateStores: [Data] = []  // index h-1: the private data store's content after h blocks
     }
 
@@ -73,7 +72,7 @@ struct CrashSafetyTests {
         func record() throws {
             reference.blockBytes.append(try #require(try ledger.blockStore.blockBytes(number: ledger.height - 1)))
             reference.fingerprints.append(try ledger.stateFingerprint())
-            reference.txIndexRows.append(try Self.txIndexRows(ledger))
+            try Self.checkTxIndex(ledger, against: reference.blockBytes, height: ledger.height)
             reference.privateStores.append(try Self.privateStore(ledger))
         }
         try record()
@@ -90,8 +89,31 @@ struct CrashSafetyTests {
         return reference
     }
 
-    static func txIndexRows(_ ledger: PeerLedger) throws -> Int {
-        try ledger.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_index") ?? 0 }
+    /// Checks the ledger's tx index through its API (rows may still be staged in memory): every tx id of the
+    /// clean run's blocks has exactly the entries of the blocks below `height`, with their stored codes.
+    static func checkTxIndex(_ ledger: PeerLedger, against blocks: [Data], height: UInt64) throws {
+        var expected: [String: [TxIndexEntry]] = [:]
+        for (number, bytes) in blocks.enumerated() {
+            let block = try Common_Block(serializedBytes: bytes)
+            let filter = PeerLedger.filter(of: block)
+            for (index, txID) in BlockStore.txIDs(of: block).enumerated() where !txID.isEmpty {
+                expected[txID, default: []].append(
+                    TxIndexEntry(
+                        blockNumber: UInt64(number),
+                        txNumber: UInt64(index),
+                        validationCode: index < filter.count
+                            ? Protos_TxValidationCode(rawValue: Int(filter[filter.startIndex + index]))
+                                ?? .invalidOtherReason : .valid
+                    )
+                )
+            }
+        }
+        #expect(!expected.isEmpty)
+        for (txID, entries) in expected {
+            let below = entries.filter { $0.blockNumber < height }
+            #expect(try ledger.transactionEntries(txID: txID) == below, "tx \(txID) at height \(height)")
+            #expect(try ledger.txIDExists(txID) == !below.isEmpty, "tx \(txID) at height \(height)")
+        }
     }
 
     /// Opens the ledger under `root` (running recovery) and checks it against the clean run; returns its height.
@@ -111,7 +133,7 @@ struct CrashSafetyTests {
         }
         #expect(ledger.blockStore.height == height, "no unindexed block left after recovery")
         #expect(try ledger.stateFingerprint() == reference.fingerprints[Int(height) - 1], "state at height \(height)")
-        #expect(try Self.txIndexRows(ledger) == reference.txIndexRows[Int(height) - 1], "tx index at height \(height)")
+        try Self.checkTxIndex(ledger, against: reference.blockBytes, height: height)
         #expect(
             try Self.privateStore(ledger) == reference.privateStores[Int(height) - 1],
             "private data store at height \(height)"

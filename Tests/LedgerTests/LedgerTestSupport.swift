@@ -9,10 +9,16 @@ enum LedgerFixtures {
     static func configuration(
         maxFileSize: Int64 = 64 << 20,
         blockToLive: any BlockToLivePolicy = CollectionConfigBlockToLivePolicy(),
-        purgeInterval: UInt64 = 100
+        purgeInterval: UInt64 = 100,
+        txIndexSlices: Int = BlockStoreConfiguration().txIndexSlices
     ) -> LedgerConfiguration {
         LedgerConfiguration(
-            blockStore: BlockStoreConfiguration(maxFileSize: maxFileSize, compress: true, syncWrites: false),
+            blockStore: BlockStoreConfiguration(
+                maxFileSize: maxFileSize,
+                compress: true,
+                syncWrites: false,
+                txIndexSlices: txIndexSlices
+            ),
             blockToLivePolicy: blockToLive,
             purgeInterval: purgeInterval,
             synchronousDatabase: false

@@ -9,7 +9,9 @@ public import Wire
 ///
 /// Appends check the block number against the height and the previous hash against the last header's hash, and
 /// the data hash against the data. The index maps number → file location, header hash → number and
-/// tx id → (block, tx, validation code), keeping duplicates.
+/// tx id → (block, tx, validation code), keeping duplicates. Tx id rows reach their table a key range at a time
+/// (``StagedTxIndex``); until then they are answered from memory, and after a crash they are read again from
+/// the block files.
 ///
 /// On open, records found past the index (a crash between writing a record and indexing it) are kept as
 /// *unindexed*: the ledger replays them, and ``indexUnindexedBlocks()`` indexes them for stand-alone use. A torn
@@ -47,6 +49,8 @@ public final class BlockStore: Sendable {
     private let waiters = Mutex(Waiters())
     /// Serialises appends: the check against the tip and the file write are one step.
     private let appendLock = Mutex(())
+    /// Tx index rows not yet in `tx_index`.
+    private let staged: Mutex<StagedTxIndex>
     private let logger: Logger
 
     /// Opens (or creates) the block store in `directory`, with its index in `database`.
@@ -65,10 +69,14 @@ public final class BlockStore: Sendable {
         )
         self.database = database
         self.logger = logger
+        self.staged = Mutex(
+            StagedTxIndex(sliceCount: configuration.txIndexSlices, rowLimit: configuration.txIndexStagedRows)
+        )
         try LedgerError.wrapping("cannot create the block index") {
             try database.write { db in try Self.createTables(db) }
         }
         try self.reconcile()
+        try self.restageTxIndex()
     }
 
     static func createTables(_ db: Database) throws {
@@ -81,6 +89,8 @@ public final class BlockStore: Sendable {
                 CREATE TABLE IF NOT EXISTS tx_index (
                     txid TEXT NOT NULL, block INTEGER NOT NULL, tx INTEGER NOT NULL, code INTEGER NOT NULL,
                     PRIMARY KEY (txid, block, tx)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS tx_index_progress (
+                    id INTEGER PRIMARY KEY CHECK (id = 0), complete INTEGER NOT NULL);
                 """
         )
     }
@@ -200,6 +210,51 @@ public final class BlockStore: Sendable {
         }
     }
 
+    /// Stages again the tx index rows that may be missing from `tx_index`: those of the blocks from its recorded
+    /// progress to the indexed height (a store written before the progress was recorded wrote every row at its
+    /// block's commit).
+    private func restageTxIndex() throws(LedgerError) {
+        let indexed = self.indexedHeight
+        let complete: UInt64 = try LedgerError.wrapping("cannot read the tx index's progress") {
+            try self.database.read { db in
+                try Int64.fetchOne(db, sql: "SELECT complete FROM tx_index_progress WHERE id = 0")
+                    .map { UInt64(max(0, $0)) } ?? indexed
+            }
+        }
+        guard complete < indexed else { return }
+        for number in complete..<indexed {
+            let block: Common_Block
+            do {
+                guard let read = try self.block(number: number) else { break }
+                block = read
+            } catch {
+                // Opening still works with a damaged record (reading it is the error); its tx ids are unknown.
+                self.logger.error(
+                    "block \(number) cannot be read to stage its tx index rows; its tx ids are not in the index: \(error)"
+                )
+                continue
+            }
+            let rows = StagedTxIndex.rows(block: number, txIDs: Self.txIDs(of: block), filter: Self.filter(of: block))
+            self.staged.withLock { $0.stage(rows) }
+        }
+        self.logger.debug("staged the tx index rows of blocks \(complete)..<\(indexed) again from the block files")
+    }
+
+    /// Writes every staged tx index row to `tx_index` (on close, so that the next open has nothing to read
+    /// again from the block files). Must not run beside a commit.
+    package func writeStagedTxIndex() throws(LedgerError) {
+        let height = self.indexedHeight
+        guard height > 0, self.staged.withLock({ $0.rowCount > 0 }) else { return }
+        let update = try LedgerError.wrapping("cannot write the staged tx index rows") {
+            try self.database.write { db in
+                let update = self.staged.withLock { $0.update(block: height - 1, rows: [], everyRange: true) }
+                try self.write(update, db: db)
+                return update
+            }
+        }
+        self.staged.withLock { $0.apply(update) }
+    }
+
     private struct IndexedEntry {
         var number: UInt64
         var location: BlockLocation
@@ -238,12 +293,12 @@ public final class BlockStore: Sendable {
     public func indexUnindexedBlocks() throws(LedgerError) {
         for pending in self.unindexedBlocks {
             let block = try Self.decode(try self.files.read(pending.location), what: "block \(pending.number)")
-            try LedgerError.wrapping("cannot index block \(pending.number)") {
+            let update = try LedgerError.wrapping("cannot index block \(pending.number)") {
                 try self.database.write { db in
                     try self.writeIndex(block: block, location: pending.location, txIDs: nil, db: db)
                 }
             }
-            self.didIndex(pending.number)
+            self.didIndex(pending.number, update)
         }
     }
 
@@ -402,34 +457,61 @@ public final class BlockStore: Sendable {
         return location
     }
 
-    /// Writes the index rows of `block` (at `location`) inside the caller's transaction.
+    /// Writes the index rows of `block` (at `location`) inside the caller's transaction: its block index row, and
+    /// the tx index rows whose key range is due (``StagedTxIndex``). Pass the result to ``didIndex(_:_:)`` once
+    /// the transaction has committed.
     ///
     /// - Parameter txIDs: the tx ids in block order when the caller has already decoded them ("" where the
     ///   envelope does not decode); computed from the block when nil.
-    package func writeIndex(block: Common_Block, location: BlockLocation, txIDs: [String]?, db: Database) throws {
-        let number = Int64(block.header.number)
+    package func writeIndex(
+        block: Common_Block,
+        location: BlockLocation,
+        txIDs: [String]?,
+        db: Database
+    ) throws -> StagedTxIndex.Update {
+        let number = block.header.number
         try db.cachedStatement(
             sql:
                 "INSERT OR REPLACE INTO block_index (number, file, offset, length, hash, tx_count) VALUES (?, ?, ?, ?, ?, ?)"
         ).execute(arguments: [
-            number, location.file, location.offset, location.length, block.header.hash, block.data.data.count,
+            Int64(number), location.file, location.offset, location.length, block.header.hash, block.data.data.count,
         ])
-        let ids = txIDs ?? Self.txIDs(of: block)
-        let filter =
-            block.metadata.metadata.count > Int(Common_BlockMetadataIndex.transactionsFilter.rawValue)
-            ? block.metadata.metadata[Int(Common_BlockMetadataIndex.transactionsFilter.rawValue)] : Data()
-        for (index, txID) in ids.enumerated() where !txID.isEmpty {
-            let code = index < filter.count ? Int64(filter[filter.startIndex + index]) : 0
+        let rows = StagedTxIndex.rows(
+            block: number,
+            txIDs: txIDs ?? Self.txIDs(of: block),
+            filter: Self.filter(of: block)
+        )
+        let update = self.staged.withLock { $0.update(block: number, rows: rows) }
+        try self.write(update, db: db)
+        return update
+    }
+
+    /// Writes the rows `update` writes, and the progress it makes, inside the caller's transaction.
+    private func write(_ update: StagedTxIndex.Update, db: Database) throws {
+        for row in update.written {
             try PointQuery.execute(
                 db,
                 "INSERT OR REPLACE INTO tx_index (txid, block, tx, code) VALUES (?, ?, ?, ?)",
-                [.text(txID), .int64(number), .int64(Int64(index)), .int64(code)]
+                [.text(row.txID), .int64(Int64(row.block)), .int64(Int64(row.tx)), .int64(Int64(row.code))]
             )
         }
+        try PointQuery.execute(
+            db,
+            "INSERT OR REPLACE INTO tx_index_progress (id, complete) VALUES (0, ?)",
+            [.int64(Int64(update.complete))]
+        )
     }
 
-    /// Records that block `number` is now in the index, and wakes readers waiting for it.
-    package func didIndex(_ number: UInt64) {
+    /// The TRANSACTIONS_FILTER of `block` (empty when its metadata has none).
+    static func filter(of block: Common_Block) -> Data {
+        let index = Int(Common_BlockMetadataIndex.transactionsFilter.rawValue)
+        return block.metadata.metadata.count > index ? block.metadata.metadata[index] : Data()
+    }
+
+    /// Records that block `number` is now in the index (its transaction, which wrote `update`, has committed),
+    /// and wakes readers waiting for it.
+    package func didIndex(_ number: UInt64, _ update: StagedTxIndex.Update) {
+        self.staged.withLock { $0.apply(update) }
         self.tip.withLock { tip in
             tip.unindexed.removeValue(forKey: number)
             tip.indexedHeight = max(tip.indexedHeight, number + 1)
@@ -445,12 +527,12 @@ public final class BlockStore: Sendable {
     /// Appends `block` and indexes it (stand-alone use; the ledger indexes inside its state transaction).
     public func append(_ block: Common_Block) throws(LedgerError) {
         let location = try self.appendRecord(block)
-        try LedgerError.wrapping("cannot index block \(block.header.number)") {
+        let update = try LedgerError.wrapping("cannot index block \(block.header.number)") {
             try self.database.write { db in
                 try self.writeIndex(block: block, location: location, txIDs: nil, db: db)
             }
         }
-        self.didIndex(block.header.number)
+        self.didIndex(block.header.number, update)
     }
 
     /// The tx ids of `block` in order, "" where an envelope or its headers do not decode.
@@ -510,7 +592,10 @@ public final class BlockStore: Sendable {
 
     /// Every indexed occurrence of `txID`, in block order.
     public func transactionEntries(txID: String) throws(LedgerError) -> [TxIndexEntry] {
-        try LedgerError.wrapping("cannot read the tx index") {
+        // Staged rows first: a row leaves them only after the commit that wrote it to the table, so a snapshot
+        // begun after this look-up has it.
+        let staged = self.staged.withLock { $0.entries(txID) }
+        let stored = try LedgerError.wrapping("cannot read the tx index") {
             try self.database.read { db in
                 try Row.fetchAll(
                     db.cachedStatement(sql: "SELECT block, tx, code FROM tx_index WHERE txid = ? ORDER BY block, tx"),
@@ -524,17 +609,32 @@ public final class BlockStore: Sendable {
                 }
             }
         }
+        guard !staged.isEmpty else { return stored }
+        // A row can be both staged and stored (written by the last commit, or staged again on open).
+        var entries: [TxIndexEntry] = stored
+        for entry in staged
+        where !stored.contains(where: { $0.blockNumber == entry.blockNumber && $0.txNumber == entry.txNumber }) {
+            entries.append(entry)
+        }
+        return entries.sorted { ($0.blockNumber, $0.txNumber) < ($1.blockNumber, $1.txNumber) }
     }
 
     /// Whether a transaction with `txID` has been committed (with any code).
     public func txIDExists(_ txID: String) throws(LedgerError) -> Bool {
-        try LedgerError.wrapping("cannot read the tx index") {
-            try self.database.read { db in try Self.txIDExists(txID, db: db) }
+        if self.staged.withLock({ $0.contains(txID) }) { return true }
+        return try LedgerError.wrapping("cannot read the tx index") {
+            try self.database.read { db in try Self.storedTxIDExists(txID, db: db) }
         }
     }
 
-    /// Whether `txID` is in the tx index, read inside the caller's transaction.
-    static func txIDExists(_ txID: String, db: Database) throws -> Bool {
+    /// Whether `txID` is in the tx index, read inside the caller's transaction (a snapshot that no commit has
+    /// passed since it began: rows a commit wrote stay staged until the next one).
+    func txIDExists(_ txID: String, db: Database) throws -> Bool {
+        if self.staged.withLock({ $0.contains(txID) }) { return true }
+        return try Self.storedTxIDExists(txID, db: db)
+    }
+
+    private static func storedTxIDExists(_ txID: String, db: Database) throws -> Bool {
         try PointQuery.first(db, "SELECT 1 FROM tx_index WHERE txid = ? LIMIT 1", [.text(txID)]) { _ in true } ?? false
     }
 

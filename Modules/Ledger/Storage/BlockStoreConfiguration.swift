@@ -9,17 +9,27 @@ public struct BlockStoreConfiguration: Sendable {
     /// Whether every append is flushed with fsync before it counts as written. Turning it off keeps the store
     /// consistent across a process crash (the kernel still holds the bytes) but not across a power loss.
     public var syncWrites: Bool
+    /// Into how many key ranges the tx index's staged rows are cut: block n's commit writes range n mod this
+    /// count, so a row waits at most this many commits in memory (1 writes every block's rows at its commit).
+    public var txIndexSlices: Int
+    /// The most tx index rows held in memory: a commit that would stage more writes every range.
+    public var txIndexStagedRows: Int
 
-    /// Creates a configuration; the defaults are Fabric's file size, compression on and fsync on.
+    /// Creates a configuration; the defaults are Fabric's file size, compression on, fsync on, and tx index
+    /// rows written in 64 key ranges with at most 65,536 held in memory.
     public init(
         maxFileSize: Int64 = 64 << 20,
         compress: Bool = true,
         decompressedLimit: Int = 128 << 20,
-        syncWrites: Bool = true
+        syncWrites: Bool = true,
+        txIndexSlices: Int = 64,
+        txIndexStagedRows: Int = 65_536
     ) {
         self.maxFileSize = maxFileSize
         self.compress = compress
         self.decompressedLimit = decompressedLimit
         self.syncWrites = syncWrites
+        self.txIndexSlices = txIndexSlices
+        self.txIndexStagedRows = txIndexStagedRows
     }
 }

@@ -19,18 +19,23 @@ struct LedgerValidationContext: ValidationContext {
 
     /// One SQLite read transaction (a WAL snapshot) for all of `body`'s reads.
     func withSnapshot<T>(_ body: (any ValidationSnapshot) throws -> T) throws -> T {
-        try self.ledger.database.read { db in try body(DatabaseValidationSnapshot(db: db)) }
+        try self.ledger.database.read { db in try body(DatabaseValidationSnapshot(db: db, blockStore: self.ledger.blockStore)) }
     }
 }
 
 /// Committed state and the tx-id index read through one open read transaction, with cached statements.
 struct DatabaseValidationSnapshot: ValidationSnapshot {
     let db: Database
+    /// The block store whose tx index ``txIDExists(_:)`` reads (its staged rows, then `db`).
+    let blockStore: BlockStore
     /// Answers of ``mayHaveKeyMetadata(namespace:collection:)`` on this snapshot (a snapshot is used by one
     /// thread, for one slice of one block).
     private let metadataPresence = KeyMetadataPresence()
 
-    init(db: Database) { self.db = db }
+    init(db: Database, blockStore: BlockStore) {
+        self.db = db
+        self.blockStore = blockStore
+    }
 
     func mayHaveKeyMetadata(namespace: String, collection: String) throws -> Bool {
         try self.metadataPresence.answer(namespace, collection) {
@@ -38,7 +43,7 @@ struct DatabaseValidationSnapshot: ValidationSnapshot {
         }
     }
 
-    func txIDExists(_ txID: String) throws -> Bool { try BlockStore.txIDExists(txID, db: self.db) }
+    func txIDExists(_ txID: String) throws -> Bool { try self.blockStore.txIDExists(txID, db: self.db) }
 
     func state(namespace: String, key: String) throws -> VersionedValue? {
         try StateDB.state(self.db, namespace, Data(key.utf8))

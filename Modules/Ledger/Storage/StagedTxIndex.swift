@@ -1,0 +1,169 @@
+internal import Foundation
+internal import Wire
+
+/// Tx index rows held in memory until the block store writes them to its `tx_index` table, one key range at a
+/// time.
+///
+/// Tx ids are random, so writing each block's rows at its commit dirties one B-tree leaf of `tx_index` per
+/// transaction once the table outgrows the page cache: a WAL frame, a page read and a checkpoint write per row,
+/// the largest cost of a commit outside the signatures. Instead the rows are staged, and the tx-id space is cut
+/// into `sliceCount` contiguous key ranges: block n's commit writes the staged rows of range n mod `sliceCount`,
+/// sorted, in the block's own transaction. Each range then receives about one block's rows at a time, into
+/// 1/`sliceCount` of the table's leaves. A row waits at most `sliceCount` commits; when more than `rowLimit` rows
+/// are staged, a commit writes every range, so memory stays bounded whatever the block size.
+///
+/// The table records how far it is complete (every row of every block below `complete` is in it), in the same
+/// transaction. After a crash the store stages the rows of the blocks from there to its height again, from the
+/// block files; writing a row twice replaces it with itself.
+///
+/// Readers see staged rows and the table together. Rows a commit wrote stay staged until the next commit, so a
+/// reader whose SQLite snapshot began before a commit still finds them.
+package struct StagedTxIndex: Sendable {
+    /// One row of the index.
+    struct Row: Sendable {
+        var txID: String
+        var block: UInt64
+        var tx: UInt32
+        var code: UInt8
+    }
+
+    /// What one commit writes to `tx_index`, and how the staged rows change once it has committed.
+    package struct Update: Sendable {
+        /// The committed block's number.
+        let block: UInt64
+        /// The committed block's rows.
+        let rows: [Row]
+        /// The key ranges written.
+        let slices: [Int]
+        /// The rows written, in key order.
+        let written: [Row]
+        /// Every row of every block below this is in `tx_index` once the update commits.
+        let complete: UInt64
+    }
+
+    let sliceCount: Int
+    let rowLimit: Int
+    /// The staged rows of each key range, in block order.
+    private var slices: [[Row]]
+    /// How many rows at the head of each range are already in `tx_index` (written by the last commit).
+    private var writtenPrefix: [Int: Int] = [:]
+    /// Staged rows per tx id.
+    private var counts: [String: Int] = [:]
+    /// The number of staged rows.
+    private(set) var rowCount = 0
+
+    init(sliceCount: Int, rowLimit: Int) {
+        self.sliceCount = max(1, sliceCount)
+        self.rowLimit = max(0, rowLimit)
+        self.slices = Array(repeating: [], count: self.sliceCount)
+    }
+
+    /// The key range of `txID`: a non-decreasing function of its first two bytes, ranking hex digits evenly
+    /// (Fabric's tx ids are lowercase hex), so that each range is a contiguous run of `tx_index`'s keys.
+    static func slice(of txID: String, count: Int) -> Int {
+        guard count > 1 else { return 0 }
+        var bytes = txID.utf8.makeIterator()
+        let first = Self.rank(bytes.next())
+        let second = Self.rank(bytes.next())
+        return (first * 16 + second) * count / 256
+    }
+
+    private static func rank(_ byte: UInt8?) -> Int {
+        guard let byte else { return 0 }
+        switch byte {
+        case ..<0x30: return 0
+        case 0x30...0x39: return Int(byte - 0x30)
+        case 0x3A..<0x61: return 9
+        case 0x61...0x66: return Int(byte - 0x61) + 10
+        default: return 15
+        }
+    }
+
+    /// The rows of a block: one per transaction whose tx id is known, with its code from `filter`.
+    static func rows(block number: UInt64, txIDs: [String], filter: Data) -> [Row] {
+        var rows: [Row] = []
+        rows.reserveCapacity(txIDs.count)
+        for (index, txID) in txIDs.enumerated() where !txID.isEmpty {
+            let code = index < filter.count ? filter[filter.startIndex + index] : 0
+            rows.append(Row(txID: txID, block: number, tx: UInt32(truncatingIfNeeded: index), code: code))
+        }
+        return rows
+    }
+
+    /// What committing block `number` with `rows` writes: the next key range in turn (every range when the
+    /// staged rows would exceed the limit, or `everyRange`), with the block's own rows in it.
+    func update(block number: UInt64, rows: [Row], everyRange: Bool = false) -> Update {
+        let all =
+            everyRange || self.sliceCount == 1 || self.rowCount - self.writtenCount + rows.count > self.rowLimit
+        let slices = all ? Array(0..<self.sliceCount) : [Int(number % UInt64(self.sliceCount))]
+        let writing = Set(slices)
+        var written: [Row] = []
+        for slice in slices {
+            written.append(contentsOf: self.slices[slice].dropFirst(self.writtenPrefix[slice] ?? 0))
+        }
+        var unwrittenNew = false
+        for row in rows {
+            if writing.contains(Self.slice(of: row.txID, count: self.sliceCount)) {
+                written.append(row)
+            } else {
+                unwrittenNew = true
+            }
+        }
+        written.sort { ($0.txID, $0.block, $0.tx) < ($1.txID, $1.block, $1.tx) }
+        var complete = unwrittenNew ? number : number + 1
+        for slice in 0..<self.sliceCount where !writing.contains(slice) {
+            let head = self.writtenPrefix[slice] ?? 0
+            if head < self.slices[slice].count { complete = min(complete, self.slices[slice][head].block) }
+        }
+        return Update(block: number, rows: rows, slices: slices, written: written, complete: complete)
+    }
+
+    /// Applies a committed update: drops the rows the previous commit wrote, stages the block's rows, and marks
+    /// the rows this commit wrote (kept until the next commit).
+    mutating func apply(_ update: Update) {
+        for (slice, count) in self.writtenPrefix {
+            for row in self.slices[slice].prefix(count) { self.unstage(row.txID) }
+            self.slices[slice].removeFirst(count)
+            self.rowCount -= count
+        }
+        self.writtenPrefix = [:]
+        self.stage(update.rows)
+        for slice in update.slices where !self.slices[slice].isEmpty {
+            self.writtenPrefix[slice] = self.slices[slice].count
+        }
+    }
+
+    /// Stages rows without writing them (rows read back from the block files on open).
+    mutating func stage(_ rows: [Row]) {
+        for row in rows {
+            self.slices[Self.slice(of: row.txID, count: self.sliceCount)].append(row)
+            self.counts[row.txID, default: 0] += 1
+        }
+        self.rowCount += rows.count
+    }
+
+    private mutating func unstage(_ txID: String) {
+        if let count = self.counts[txID], count > 1 {
+            self.counts[txID] = count - 1
+        } else {
+            self.counts.removeValue(forKey: txID)
+        }
+    }
+
+    private var writtenCount: Int { self.writtenPrefix.values.reduce(0, +) }
+
+    /// Whether a row for `txID` is staged.
+    func contains(_ txID: String) -> Bool { self.counts[txID] != nil }
+
+    /// The staged rows of `txID`, as index entries.
+    func entries(_ txID: String) -> [TxIndexEntry] {
+        guard self.contains(txID) else { return [] }
+        return self.slices[Self.slice(of: txID, count: self.sliceCount)].lazy.filter { $0.txID == txID }.map {
+            TxIndexEntry(
+                blockNumber: $0.block,
+                txNumber: UInt64($0.tx),
+                validationCode: Protos_TxValidationCode(rawValue: Int($0.code)) ?? .invalidOtherReason
+            )
+        }
+    }
+}
