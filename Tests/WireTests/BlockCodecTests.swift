@@ -22,6 +22,19 @@ struct BlockCodecTests {
         #expect(try BlockCodec.decompress(compressed, expectedSize: 1) == input)
     }
 
+    /// Random bytes deflate to more than they were: the output buffer (a quarter of the input to start with)
+    /// must grow several times, finishing a stream and ending a sync-flushed prefix alike.
+    @Test("incompressible input", arguments: [1, 4097, 300_000])
+    func incompressible(_ size: Int) throws {
+        var generator = SystemRandomNumberGenerator()
+        let input = Data((0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let compressed = try BlockCodec.compress(input)
+        #expect(compressed.count > input.count)
+        #expect(try BlockCodec.decompress(compressed) == input)
+        let whole = try BlockCodec.compress(input, after: try BlockCodec.compressPrefix(input))
+        #expect(try BlockCodec.decompress(whole) == input + input)
+    }
+
     @Test("the size limit stops a zip bomb before it is inflated")
     func zipBomb() throws {
         let bomb = try BlockCodec.compress(Data(repeating: 0, count: 64 << 20), level: 9)

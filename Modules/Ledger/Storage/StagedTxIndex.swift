@@ -19,8 +19,89 @@ internal import Wire
 /// Readers see staged rows and the table together. Rows a commit wrote stay staged until the next commit, so a
 /// reader whose SQLite snapshot began before a commit still finds them.
 package struct StagedTxIndex: Sendable {
+    /// A staged row's tx id: Fabric's (64 lowercase hex digits) as its 32 bytes, held in the row itself, so that
+    /// tens of thousands of staged rows are a few arrays rather than as many strings kept alive among the
+    /// decoded blocks; any other id as its text.
+    enum Key: Hashable, Sendable {
+        case hex(UInt64, UInt64, UInt64, UInt64)
+        case text(String)
+
+        init(_ txID: String) {
+            self = Self.parseHex(txID) ?? .text(txID)
+        }
+
+        private static func parseHex(_ txID: String) -> Key? {
+            var utf8 = txID
+            return utf8.withUTF8 { bytes -> Key? in
+                guard bytes.count == 64 else { return nil }
+                var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+                for word in 0..<4 {
+                    var value: UInt64 = 0
+                    for byte in bytes[(word * 16)..<(word * 16 + 16)] {
+                        let digit: UInt8
+                        switch byte {
+                        case 0x30...0x39: digit = byte - 0x30
+                        case 0x61...0x66: digit = byte - 0x61 + 10
+                        default: return nil
+                        }
+                        value = value << 4 | UInt64(digit)
+                    }
+                    switch word {
+                    case 0: words.0 = value
+                    case 1: words.1 = value
+                    case 2: words.2 = value
+                    default: words.3 = value
+                    }
+                }
+                return .hex(words.0, words.1, words.2, words.3)
+            }
+        }
+
+        /// The tx id as text.
+        var text: String {
+            switch self {
+            case .text(let text):
+                return text
+            case .hex(let a, let b, let c, let d):
+                return String(unsafeUninitializedCapacity: 64) { buffer in
+                    func put(_ word: UInt64, at offset: Int) {
+                        for nibble in 0..<16 {
+                            let value = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * nibble)) & 0xF
+                            buffer[offset + nibble] = value < 10 ? 0x30 + value : 0x61 + value - 10
+                        }
+                    }
+                    put(a, at: 0)
+                    put(b, at: 16)
+                    put(c, at: 32)
+                    put(d, at: 48)
+                    return 64
+                }
+            }
+        }
+
+        /// The first two bytes' ranks (see ``StagedTxIndex/slice(of:count:)``), 0 ..< 256.
+        var rank: Int {
+            switch self {
+            case .hex(let a, _, _, _):
+                return Int(truncatingIfNeeded: a >> 56)
+            case .text(let text):
+                var bytes = text.utf8.makeIterator()
+                let first = StagedTxIndex.rank(bytes.next())
+                return first * 16 + StagedTxIndex.rank(bytes.next())
+            }
+        }
+    }
+
     /// One row of the index.
     struct Row: Sendable {
+        var key: Key
+        var block: UInt64
+        var tx: UInt32
+        var code: UInt8
+    }
+
+    /// A row as written to `tx_index`.
+    struct WrittenRow: Sendable {
         var txID: String
         var block: UInt64
         var tx: UInt32
@@ -36,7 +117,7 @@ package struct StagedTxIndex: Sendable {
         /// The key ranges written.
         let slices: [Int]
         /// The rows written, in key order.
-        let written: [Row]
+        let written: [WrittenRow]
         /// Every row of every block below this is in `tx_index` once the update commits.
         let complete: UInt64
     }
@@ -48,7 +129,7 @@ package struct StagedTxIndex: Sendable {
     /// How many rows at the head of each range are already in `tx_index` (written by the last commit).
     private var writtenPrefix: [Int: Int] = [:]
     /// Staged rows per tx id.
-    private var counts: [String: Int] = [:]
+    private var counts: [Key: Int] = [:]
     /// The number of staged rows.
     private(set) var rowCount = 0
 
@@ -60,15 +141,11 @@ package struct StagedTxIndex: Sendable {
 
     /// The key range of `txID`: a non-decreasing function of its first two bytes, ranking hex digits evenly
     /// (Fabric's tx ids are lowercase hex), so that each range is a contiguous run of `tx_index`'s keys.
-    static func slice(of txID: String, count: Int) -> Int {
-        guard count > 1 else { return 0 }
-        var bytes = txID.utf8.makeIterator()
-        let first = Self.rank(bytes.next())
-        let second = Self.rank(bytes.next())
-        return (first * 16 + second) * count / 256
+    static func slice(of key: Key, count: Int) -> Int {
+        count > 1 ? key.rank * count / 256 : 0
     }
 
-    private static func rank(_ byte: UInt8?) -> Int {
+    fileprivate static func rank(_ byte: UInt8?) -> Int {
         guard let byte else { return 0 }
         switch byte {
         case ..<0x30: return 0
@@ -85,7 +162,7 @@ package struct StagedTxIndex: Sendable {
         rows.reserveCapacity(txIDs.count)
         for (index, txID) in txIDs.enumerated() where !txID.isEmpty {
             let code = index < filter.count ? filter[filter.startIndex + index] : 0
-            rows.append(Row(txID: txID, block: number, tx: UInt32(truncatingIfNeeded: index), code: code))
+            rows.append(Row(key: Key(txID), block: number, tx: UInt32(truncatingIfNeeded: index), code: code))
         }
         return rows
     }
@@ -97,14 +174,17 @@ package struct StagedTxIndex: Sendable {
             everyRange || self.sliceCount == 1 || self.rowCount - self.writtenCount + rows.count > self.rowLimit
         let slices = all ? Array(0..<self.sliceCount) : [Int(number % UInt64(self.sliceCount))]
         let writing = Set(slices)
-        var written: [Row] = []
+        var written: [WrittenRow] = []
+        func write(_ row: Row) {
+            written.append(WrittenRow(txID: row.key.text, block: row.block, tx: row.tx, code: row.code))
+        }
         for slice in slices {
-            written.append(contentsOf: self.slices[slice].dropFirst(self.writtenPrefix[slice] ?? 0))
+            for row in self.slices[slice].dropFirst(self.writtenPrefix[slice] ?? 0) { write(row) }
         }
         var unwrittenNew = false
         for row in rows {
-            if writing.contains(Self.slice(of: row.txID, count: self.sliceCount)) {
-                written.append(row)
+            if writing.contains(Self.slice(of: row.key, count: self.sliceCount)) {
+                write(row)
             } else {
                 unwrittenNew = true
             }
@@ -122,7 +202,7 @@ package struct StagedTxIndex: Sendable {
     /// the rows this commit wrote (kept until the next commit).
     mutating func apply(_ update: Update) {
         for (slice, count) in self.writtenPrefix {
-            for row in self.slices[slice].prefix(count) { self.unstage(row.txID) }
+            for row in self.slices[slice].prefix(count) { self.unstage(row.key) }
             self.slices[slice].removeFirst(count)
             self.rowCount -= count
         }
@@ -136,29 +216,30 @@ package struct StagedTxIndex: Sendable {
     /// Stages rows without writing them (rows read back from the block files on open).
     mutating func stage(_ rows: [Row]) {
         for row in rows {
-            self.slices[Self.slice(of: row.txID, count: self.sliceCount)].append(row)
-            self.counts[row.txID, default: 0] += 1
+            self.slices[Self.slice(of: row.key, count: self.sliceCount)].append(row)
+            self.counts[row.key, default: 0] += 1
         }
         self.rowCount += rows.count
     }
 
-    private mutating func unstage(_ txID: String) {
-        if let count = self.counts[txID], count > 1 {
-            self.counts[txID] = count - 1
+    private mutating func unstage(_ key: Key) {
+        if let count = self.counts[key], count > 1 {
+            self.counts[key] = count - 1
         } else {
-            self.counts.removeValue(forKey: txID)
+            self.counts.removeValue(forKey: key)
         }
     }
 
     private var writtenCount: Int { self.writtenPrefix.values.reduce(0, +) }
 
     /// Whether a row for `txID` is staged.
-    func contains(_ txID: String) -> Bool { self.counts[txID] != nil }
+    func contains(_ txID: String) -> Bool { self.counts[Key(txID)] != nil }
 
     /// The staged rows of `txID`, as index entries.
     func entries(_ txID: String) -> [TxIndexEntry] {
-        guard self.contains(txID) else { return [] }
-        return self.slices[Self.slice(of: txID, count: self.sliceCount)].lazy.filter { $0.txID == txID }.map {
+        let key = Key(txID)
+        guard self.counts[key] != nil else { return [] }
+        return self.slices[Self.slice(of: key, count: self.sliceCount)].lazy.filter { $0.key == key }.map {
             TxIndexEntry(
                 blockNumber: $0.block,
                 txNumber: UInt64($0.tx),

@@ -30,8 +30,12 @@ public enum BlockCodec {
         case sync
     }
 
-    /// Deflates all of `input` in one `deflate` call into a buffer sized by `deflateBound` (with slack for a sync
-    /// flush), and returns the output and the stream's Adler-32 of the input (zlib format).
+    /// Deflates all of `input` (one stream, ended by `flush`) and returns the output and the stream's Adler-32 of
+    /// the input (zlib format).
+    ///
+    /// The output buffer starts at a quarter of the input and grows by half when full: blocks compress to about a
+    /// sixth, and a buffer sized by `deflateBound` (the input's size and more) was zero-filled, its pages faulted
+    /// in, for every block.
     static func deflateOnce(
         _ input: Data,
         level: Int32,
@@ -43,21 +47,30 @@ public enum BlockCodec {
             throw WireError(code: .compressionFailed, message: "zlib deflateInit2 failed (\(format), level \(level))")
         }
         defer { deflateEnd(&stream) }
-        // deflateBound covers a finished stream; a sync flush adds at most a few bytes more.
-        var output = Data(count: Int(deflateBound(&stream, uLong(input.count))) + 64)
-        let status: Int32 = input.withUnsafeBytes { bytes in
-            output.withUnsafeMutableBytes { out in
-                stream.next_in = UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: Bytef.self))
-                stream.avail_in = uInt(bytes.count)
-                stream.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self)
-                stream.avail_out = uInt(out.count)
-                return deflate(&stream, flush == .finish ? Z_FINISH : Z_SYNC_FLUSH)
+        var output = Data(count: input.count / 4 + 4096)
+        var status: Int32 = Z_OK
+        var complete = false
+        input.withUnsafeBytes { bytes in
+            stream.next_in = UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: Bytef.self))
+            stream.avail_in = uInt(bytes.count)
+            while true {
+                let produced = Int(stream.total_out)
+                if produced == output.count { output.count += output.count / 2 }
+                status = output.withUnsafeMutableBytes { out in
+                    stream.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self).advanced(by: produced)
+                    stream.avail_out = uInt(out.count - produced)
+                    return deflate(&stream, flush == .finish ? Z_FINISH : Z_SYNC_FLUSH)
+                }
+                // Done: a finished stream, or a sync flush with all input consumed and room left over (so
+                // nothing of the flush is still pending). Z_OK otherwise asks for more room (a sync flush
+                // that stopped with room left has failed); any other status is an error.
+                complete =
+                    flush == .finish
+                    ? status == Z_STREAM_END
+                    : status == Z_OK && stream.avail_in == 0 && stream.avail_out > 0
+                if complete || status != Z_OK || (flush == .sync && stream.avail_out > 0) { return }
             }
         }
-        let complete =
-            flush == .finish
-            ? status == Z_STREAM_END
-            : status == Z_OK && stream.avail_in == 0 && stream.avail_out > 0
         guard complete else {
             throw WireError(
                 code: .compressionFailed,
