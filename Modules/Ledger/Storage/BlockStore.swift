@@ -492,7 +492,7 @@ public final class BlockStore: Sendable {
             try PointQuery.execute(
                 db,
                 "INSERT OR REPLACE INTO tx_index (txid, block, tx, code) VALUES (?, ?, ?, ?)",
-                [.text(row.txID), .int64(Int64(row.block)), .int64(Int64(row.tx)), .int64(Int64(row.code))]
+                [.text(row.id), .int64(Int64(row.block)), .int64(Int64(row.tx)), .int64(Int64(row.code))]
             )
         }
         try PointQuery.execute(

@@ -92,21 +92,18 @@ package struct StagedTxIndex: Sendable {
         }
     }
 
-    /// One row of the index.
-    struct Row: Sendable {
-        var key: Key
+    /// One row of the index, its tx id held as `ID`.
+    struct IndexRow<ID: Sendable>: Sendable {
+        var id: ID
         var block: UInt64
         var tx: UInt32
         var code: UInt8
     }
 
+    /// A staged row.
+    typealias Row = IndexRow<Key>
     /// A row as written to `tx_index`.
-    struct WrittenRow: Sendable {
-        var txID: String
-        var block: UInt64
-        var tx: UInt32
-        var code: UInt8
-    }
+    typealias WrittenRow = IndexRow<String>
 
     /// What one commit writes to `tx_index`, and how the staged rows change once it has committed.
     package struct Update: Sendable {
@@ -139,7 +136,7 @@ package struct StagedTxIndex: Sendable {
         self.slices = Array(repeating: [], count: self.sliceCount)
     }
 
-    /// The key range of `txID`: a non-decreasing function of its first two bytes, ranking hex digits evenly
+    /// The key range of a tx id: a non-decreasing function of its first two bytes, ranking hex digits evenly
     /// (Fabric's tx ids are lowercase hex), so that each range is a contiguous run of `tx_index`'s keys.
     static func slice(of key: Key, count: Int) -> Int {
         count > 1 ? key.rank * count / 256 : 0
@@ -162,7 +159,7 @@ package struct StagedTxIndex: Sendable {
         rows.reserveCapacity(txIDs.count)
         for (index, txID) in txIDs.enumerated() where !txID.isEmpty {
             let code = index < filter.count ? filter[filter.startIndex + index] : 0
-            rows.append(Row(key: Key(txID), block: number, tx: UInt32(truncatingIfNeeded: index), code: code))
+            rows.append(Row(id: Key(txID), block: number, tx: UInt32(truncatingIfNeeded: index), code: code))
         }
         return rows
     }
@@ -176,20 +173,20 @@ package struct StagedTxIndex: Sendable {
         let writing = Set(slices)
         var written: [WrittenRow] = []
         func write(_ row: Row) {
-            written.append(WrittenRow(txID: row.key.text, block: row.block, tx: row.tx, code: row.code))
+            written.append(WrittenRow(id: row.id.text, block: row.block, tx: row.tx, code: row.code))
         }
         for slice in slices {
             for row in self.slices[slice].dropFirst(self.writtenPrefix[slice] ?? 0) { write(row) }
         }
         var unwrittenNew = false
         for row in rows {
-            if writing.contains(Self.slice(of: row.key, count: self.sliceCount)) {
+            if writing.contains(Self.slice(of: row.id, count: self.sliceCount)) {
                 write(row)
             } else {
                 unwrittenNew = true
             }
         }
-        written.sort { ($0.txID, $0.block, $0.tx) < ($1.txID, $1.block, $1.tx) }
+        written.sort { ($0.id, $0.block, $0.tx) < ($1.id, $1.block, $1.tx) }
         var complete = unwrittenNew ? number : number + 1
         for slice in 0..<self.sliceCount where !writing.contains(slice) {
             let head = self.writtenPrefix[slice] ?? 0
@@ -202,7 +199,7 @@ package struct StagedTxIndex: Sendable {
     /// the rows this commit wrote (kept until the next commit).
     mutating func apply(_ update: Update) {
         for (slice, count) in self.writtenPrefix {
-            for row in self.slices[slice].prefix(count) { self.unstage(row.key) }
+            for row in self.slices[slice].prefix(count) { self.unstage(row.id) }
             self.slices[slice].removeFirst(count)
             self.rowCount -= count
         }
@@ -216,8 +213,8 @@ package struct StagedTxIndex: Sendable {
     /// Stages rows without writing them (rows read back from the block files on open).
     mutating func stage(_ rows: [Row]) {
         for row in rows {
-            self.slices[Self.slice(of: row.key, count: self.sliceCount)].append(row)
-            self.counts[row.key, default: 0] += 1
+            self.slices[Self.slice(of: row.id, count: self.sliceCount)].append(row)
+            self.counts[row.id, default: 0] += 1
         }
         self.rowCount += rows.count
     }
@@ -239,7 +236,7 @@ package struct StagedTxIndex: Sendable {
     func entries(_ txID: String) -> [TxIndexEntry] {
         let key = Key(txID)
         guard self.counts[key] != nil else { return [] }
-        return self.slices[Self.slice(of: key, count: self.sliceCount)].lazy.filter { $0.key == key }.map {
+        return self.slices[Self.slice(of: key, count: self.sliceCount)].lazy.filter { $0.id == key }.map {
             TxIndexEntry(
                 blockNumber: $0.block,
                 txNumber: UInt64($0.tx),
