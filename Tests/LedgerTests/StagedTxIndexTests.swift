@@ -132,6 +132,39 @@ struct StagedTxIndexTests {
         #expect(try store.transactionEntries(txID: Self.txID(2, 1)) == expected)
     }
 
+    /// Readers running beside the commits never miss a committed row, while rows move from memory to the table
+    /// (a look-up reads the staged rows before it opens its snapshot).
+    @Test func readersBesideCommitsNeverMissARow() async throws {
+        let directory = try TemporaryDirectory("sti-readers")
+        defer { directory.remove() }
+        let (_, store) = try Self.open(directory, slices: 2)
+        let blocks = Self.chain(40)
+        try store.append(blocks[0])
+        let appending = Task.detached {
+            for block in blocks.dropFirst() { try store.append(block) }
+        }
+        let reading = Task.detached { () throws -> (checks: Int, misses: [String]) in
+            var checks = 0
+            var misses: [String] = []
+            var generator = SystemRandomNumberGenerator()
+            while store.indexedHeight < 40 || checks < 200 {
+                let height = store.indexedHeight
+                guard height > 1 else { continue }
+                let number = UInt64.random(in: 1..<height, using: &generator)
+                let tx = Int.random(in: 0..<8, using: &generator)
+                let found = try store.txIDExists(Self.txID(number, tx))
+                let entries = try store.transactionEntries(txID: Self.txID(number, tx))
+                if !found || entries.count != 1 { misses.append("block \(number) tx \(tx)") }
+                checks += 1
+            }
+            return (checks, misses)
+        }
+        try await appending.value
+        let (checks, misses) = try await reading.value
+        #expect(checks >= 200)
+        #expect(misses.isEmpty)
+    }
+
     @Test func theStagedRowLimitBoundsWhatWaits() throws {
         let directory = try TemporaryDirectory("sti-limit")
         defer { directory.remove() }
