@@ -71,7 +71,8 @@ struct StagedTxIndexTests {
             let number = Int(block.header.number)
             for tx in 0..<8 where number > 0 {
                 let entries = try store.transactionEntries(txID: Self.txID(UInt64(number), tx))
-                #expect(entries == [TxIndexEntry(blockNumber: UInt64(number), txNumber: UInt64(tx), validationCode: .valid)])
+                let expected = TxIndexEntry(blockNumber: UInt64(number), txNumber: UInt64(tx), validationCode: .valid)
+                #expect(entries == [expected])
             }
             #expect(try !store.txIDExists(Self.txID(UInt64(number + 1), 0)))
             let table = try Self.tableRows(pool)

@@ -230,7 +230,7 @@ public final class BlockStore: Sendable {
             } catch {
                 // Opening still works with a damaged record (reading it is the error); its tx ids are unknown.
                 self.logger.error(
-                    "block \(number) cannot be read to stage its tx index rows; its tx ids are not in the index: \(error)"
+                    "block \(number) cannot be read to stage its tx index rows (its tx ids are not indexed): \(error)"
                 )
                 continue
             }

@@ -19,7 +19,9 @@ struct LedgerValidationContext: ValidationContext {
 
     /// One SQLite read transaction (a WAL snapshot) for all of `body`'s reads.
     func withSnapshot<T>(_ body: (any ValidationSnapshot) throws -> T) throws -> T {
-        try self.ledger.database.read { db in try body(DatabaseValidationSnapshot(db: db, blockStore: self.ledger.blockStore)) }
+        try self.ledger.database.read { db in
+            try body(DatabaseValidationSnapshot(db: db, blockStore: self.ledger.blockStore))
+        }
     }
 }
 
