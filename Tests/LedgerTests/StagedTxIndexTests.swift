@@ -166,6 +166,30 @@ struct StagedTxIndexTests {
         #expect(misses.isEmpty)
     }
 
+    /// Tx ids that are not Fabric's lowercase hex (uppercase hex, other text) are staged as text, and an uppercase
+    /// id is not its lowercase twin, staged or written.
+    @Test func otherTxIDsAreKeptApart() throws {
+        let directory = try TemporaryDirectory("sti-text")
+        defer { directory.remove() }
+        let (pool, store) = try Self.open(directory, slices: 4)
+        let lower = Self.txID(1, 0)
+        let ids = [lower, lower.uppercased(), "tx-\(lower.prefix(10))", String(lower.dropLast())]
+        let genesis = TestBlocks.genesis()
+        let block = TestBlocks.block(1, previous: genesis, ids.map { TestBlocks.endorserTransaction(txID: $0, []) })
+        try store.append(genesis)
+        try store.append(block)
+        for (index, id) in ids.enumerated() {
+            let expected = [TxIndexEntry(blockNumber: 1, txNumber: UInt64(index), validationCode: .valid)]
+            #expect(try store.transactionEntries(txID: id) == expected, "\(id)")
+        }
+        try store.writeStagedTxIndex()
+        #expect(Self.rowKeys([genesis, block][...]) == (try Self.tableRows(pool)))
+        for (index, id) in ids.enumerated() {
+            let expected = [TxIndexEntry(blockNumber: 1, txNumber: UInt64(index), validationCode: .valid)]
+            #expect(try store.transactionEntries(txID: id) == expected, "\(id)")
+        }
+    }
+
     @Test func theStagedRowLimitBoundsWhatWaits() throws {
         let directory = try TemporaryDirectory("sti-limit")
         defer { directory.remove() }

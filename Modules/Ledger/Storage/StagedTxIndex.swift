@@ -27,33 +27,18 @@ package struct StagedTxIndex: Sendable {
         case text(String)
 
         init(_ txID: String) {
-            self = Self.parseHex(txID) ?? .text(txID)
-        }
-
-        private static func parseHex(_ txID: String) -> Key? {
-            var utf8 = txID
-            return utf8.withUTF8 { bytes -> Key? in
-                guard bytes.count == 64 else { return nil }
-                var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-                for word in 0..<4 {
-                    var value: UInt64 = 0
-                    for byte in bytes[(word * 16)..<(word * 16 + 16)] {
-                        let digit: UInt8
-                        switch byte {
-                        case 0x30...0x39: digit = byte - 0x30
-                        case 0x61...0x66: digit = byte - 0x61 + 10
-                        default: return nil
-                        }
-                        value = value << 4 | UInt64(digit)
-                    }
-                    switch word {
-                    case 0: words.0 = value
-                    case 1: words.1 = value
-                    case 2: words.2 = value
-                    default: words.3 = value
-                    }
+            // Lowercase only: `Data(hexString:)` also reads uppercase, which is another tx id.
+            guard txID.utf8.count == 64, !txID.utf8.contains(where: { (0x41...0x46).contains($0) }),
+                let bytes = Data(hexString: txID)
+            else {
+                self = .text(txID)
+                return
+            }
+            self = bytes.withUnsafeBytes { raw in
+                func word(_ index: Int) -> UInt64 {
+                    UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
                 }
-                return .hex(words.0, words.1, words.2, words.3)
+                return .hex(word(0), word(1), word(2), word(3))
             }
         }
 
@@ -63,19 +48,7 @@ package struct StagedTxIndex: Sendable {
             case .text(let text):
                 return text
             case .hex(let a, let b, let c, let d):
-                return String(unsafeUninitializedCapacity: 64) { buffer in
-                    func put(_ word: UInt64, at offset: Int) {
-                        for nibble in 0..<16 {
-                            let value = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * nibble)) & 0xF
-                            buffer[offset + nibble] = value < 10 ? 0x30 + value : 0x61 + value - 10
-                        }
-                    }
-                    put(a, at: 0)
-                    put(b, at: 16)
-                    put(c, at: 32)
-                    put(d, at: 48)
-                    return 64
-                }
+                return withUnsafeBytes(of: (a.bigEndian, b.bigEndian, c.bigEndian, d.bigEndian)) { Data($0).hexString }
             }
         }
 
@@ -107,8 +80,6 @@ package struct StagedTxIndex: Sendable {
 
     /// What one commit writes to `tx_index`, and how the staged rows change once it has committed.
     package struct Update: Sendable {
-        /// The committed block's number.
-        let block: UInt64
         /// The committed block's rows.
         let rows: [Row]
         /// The key ranges written.
@@ -192,7 +163,7 @@ package struct StagedTxIndex: Sendable {
             let head = self.writtenPrefix[slice] ?? 0
             if head < self.slices[slice].count { complete = min(complete, self.slices[slice][head].block) }
         }
-        return Update(block: number, rows: rows, slices: slices, written: written, complete: complete)
+        return Update(rows: rows, slices: slices, written: written, complete: complete)
     }
 
     /// Applies a committed update: drops the rows the previous commit wrote, stages the block's rows, and marks
