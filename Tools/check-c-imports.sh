@@ -3,6 +3,7 @@
 # `internal import`. The compiler does not catch transitive C imports, so this keeps the C surface in one place:
 #   COpenSSL: Wire (SHA-256/SHA3-256 digests only) and MSP (keys, signatures, X.509)
 #   CZlib:    Wire (the block codec)
+#   CLibdeflate: Wire (the block codec's compression)
 #   GRDBSQLite: Ledger (point look-ups through SQLite's C API on GRDB's statements)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +12,7 @@ cd "$root"
 declare -A owners=(
     [COpenSSL]="Modules/Wire Modules/MSP"
     [CZlib]="Modules/Wire"
+    [CLibdeflate]="Modules/Wire"
     [GRDBSQLite]="Modules/Ledger"
 )
 

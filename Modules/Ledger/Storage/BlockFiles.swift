@@ -5,14 +5,17 @@ internal import Wire
 /// The append-only segment files of one channel's block store.
 ///
 /// A record is `UInt32 LE body length ‖ UInt32 LE CRC-32C(body) ‖ body`, and the body is
-/// `format (0 raw, 1 zlib) ‖ UInt32 LE decompressed length ‖ block bytes`. The decompressed length lets a reader
-/// size its buffer once and is capped by the configured limit, so a damaged length cannot exhaust memory.
+/// `format ‖ UInt32 LE decompressed length ‖ block bytes`, the format 0 (raw), 1 (one zlib stream) or 2 (zlib
+/// streams one after another: the block's header and data, then its metadata, compressed at different times). The
+/// decompressed length lets a reader size its buffer once and is capped by the configured limit, so a damaged
+/// length cannot exhaust memory.
 /// Files are `blockfile_NNNNNN`; a new file starts when a record would take the current one past the size limit.
 final class BlockFiles: Sendable {
     static let headerSize = 8
     static let bodyPrefixSize = 5
     static let formatRaw: UInt8 = 0
     static let formatZlib: UInt8 = 1
+    static let formatZlibStreams: UInt8 = 2
 
     let directory: URL
     let maxFileSize: Int64
@@ -153,7 +156,7 @@ final class BlockFiles: Sendable {
                 )
             }
             return payload
-        case Self.formatZlib:
+        case Self.formatZlib, Self.formatZlibStreams:
             guard rawLength <= self.decompressedLimit else {
                 throw LedgerError(
                     code: .corruptBlockFile,
@@ -162,7 +165,12 @@ final class BlockFiles: Sendable {
                 )
             }
             do {
-                let bytes = try BlockCodec.decompress(payload, limit: self.decompressedLimit, expectedSize: rawLength)
+                let bytes = try BlockCodec.decompress(
+                    payload,
+                    limit: self.decompressedLimit,
+                    expectedSize: rawLength,
+                    concatenated: format == Self.formatZlibStreams
+                )
                 guard bytes.count == rawLength else {
                     throw LedgerError(
                         code: .corruptBlockFile,

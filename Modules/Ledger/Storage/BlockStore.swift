@@ -362,7 +362,7 @@ public final class BlockStore: Sendable {
         let number: UInt64
         /// The block's header.
         let header: Common_BlockHeader
-        /// The serialized header and data fields, deflated as a stream prefix.
+        /// The serialized header and data fields, compressed as the first of the record's two zlib streams.
         let deflated: BlockCodec.DeflatedPrefix
     }
 
@@ -426,7 +426,7 @@ public final class BlockStore: Sendable {
             }
             location = try self.files.append(
                 record: try self.files.encodeRecord(
-                    format: BlockFiles.formatZlib,
+                    format: BlockFiles.formatZlibStreams,
                     rawLength: prepared.deflated.uncompressedCount + suffix.count,
                     payload: payload
                 )

@@ -1,3 +1,4 @@
+internal import CLibdeflate
 internal import CZlib
 public import Foundation
 
@@ -9,86 +10,44 @@ public enum BlockCodec {
     /// The default limit on a decompressed block: 128 MiB, above Fabric's largest AbsoluteMaxBytes plus metadata.
     public static let defaultDecompressedLimit = 128 << 20
 
-    /// Compresses `bytes` in zlib format. `level` is zlib's 0 (store) … 9 (smallest); 1 is fast and, for blocks
+    /// Compresses `bytes` into one zlib stream. `level` is 0 (stored) … 12 (smallest); 1 is fast and, for blocks
     /// full of certificates and hashes, nearly as small as 9.
-    public static func compress(_ bytes: Data, level: Int32 = 1) throws(WireError) -> Data {
-        try Self.deflateOnce(bytes, level: level, format: .zlib, flush: .finish).output
-    }
-
-    /// The framing of a deflate stream: zlib (header and Adler-32 trailer) or raw deflate.
-    enum DeflateFormat {
-        case zlib
-        case raw
-
-        var windowBits: Int32 { self == .zlib ? 15 : -15 }
-    }
-
-    /// How a one-call deflate ends its input: finishing the stream, or with a sync flush that leaves it open on a
-    /// byte boundary.
-    enum DeflateFlush {
-        case finish
-        case sync
-    }
-
-    /// Deflates all of `input` (one stream, ended by `flush`) and returns the output and the stream's Adler-32 of
-    /// the input (zlib format).
     ///
-    /// The output buffer starts at a quarter of the input and grows by half when full: blocks compress to about a
-    /// sixth, and a buffer sized by `deflateBound` (the input's size and more) was zero-filled, its pages faulted
-    /// in, for every block.
-    static func deflateOnce(
-        _ input: Data,
-        level: Int32,
-        format: DeflateFormat,
-        flush: DeflateFlush
-    ) throws(WireError) -> (output: Data, adler: UInt32) {
-        var stream = z_stream()
-        guard CZlib_deflateInit2(&stream, level, Z_DEFLATED, format.windowBits, 8, Z_DEFAULT_STRATEGY) == Z_OK else {
-            throw WireError(code: .compressionFailed, message: "zlib deflateInit2 failed (\(format), level \(level))")
+    /// libdeflate compresses (one call, no streaming), about twice as fast as zlib's own deflate at level 1 on
+    /// blocks and a little smaller; its output is an ordinary zlib stream, which zlib decompresses.
+    public static func compress(_ bytes: Data, level: Int32 = 1) throws(WireError) -> Data {
+        guard (0...12).contains(level), let compressor = libdeflate_alloc_compressor(level) else {
+            throw WireError(code: .compressionFailed, message: "no libdeflate compressor for level \(level)")
         }
-        defer { deflateEnd(&stream) }
-        var output = Data(count: input.count / 4 + 4096)
-        var status: Int32 = Z_OK
-        var complete = false
-        input.withUnsafeBytes { bytes in
-            stream.next_in = UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: Bytef.self))
-            stream.avail_in = uInt(bytes.count)
-            while true {
-                let produced = Int(stream.total_out)
-                if produced == output.count { output.count += output.count / 2 }
-                status = output.withUnsafeMutableBytes { out in
-                    stream.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self).advanced(by: produced)
-                    stream.avail_out = uInt(out.count - produced)
-                    return deflate(&stream, flush == .finish ? Z_FINISH : Z_SYNC_FLUSH)
-                }
-                // Done: a finished stream, or a sync flush with all input consumed and room left over (so
-                // nothing of the flush is still pending). Z_OK otherwise asks for more room (a sync flush
-                // that stopped with room left has failed); any other status is an error.
-                complete =
-                    flush == .finish
-                    ? status == Z_STREAM_END
-                    : status == Z_OK && stream.avail_in == 0 && stream.avail_out > 0
-                if complete || status != Z_OK || (flush == .sync && stream.avail_out > 0) { return }
-            }
+        defer { libdeflate_free_compressor(compressor) }
+        // The bound covers any input, so the output never runs out of room; only the written part is kept.
+        let bound = libdeflate_zlib_compress_bound(compressor, bytes.count)
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: bound, alignment: 16)
+        defer { output.deallocate() }
+        let written = bytes.withUnsafeBytes { input in
+            libdeflate_zlib_compress(compressor, input.baseAddress, input.count, output.baseAddress, bound)
         }
-        guard complete else {
+        guard written > 0 else {
             throw WireError(
                 code: .compressionFailed,
-                message: "zlib deflate (\(format), \(flush)) returned \(status) with \(stream.avail_in) bytes left"
+                message: "libdeflate did not compress \(bytes.count) bytes into its own bound of \(bound)"
             )
         }
-        output.count = Int(stream.total_out)
-        return (output, UInt32(truncatingIfNeeded: stream.adler))
+        return Data(UnsafeRawBufferPointer(rebasing: output[..<written]))
     }
 
     /// Decompresses zlib-format `bytes`, refusing to produce more than `limit` bytes.
     ///
     /// - Parameter expectedSize: the decompressed size if the caller knows it (the block store records it), used
     ///   to size the buffer once; it is never trusted beyond `limit`.
+    /// - Parameter concatenated: whether `bytes` may hold several zlib streams one after another (as
+    ///   ``compress(_:after:level:)`` makes); their outputs are joined. Otherwise bytes after the first stream are
+    ///   an error.
     public static func decompress(
         _ bytes: Data,
         limit: Int = defaultDecompressedLimit,
-        expectedSize: Int? = nil
+        expectedSize: Int? = nil,
+        concatenated: Bool = false
     ) throws(WireError) -> Data {
         var stream = z_stream()
         guard CZlib_inflateInit2(&stream, 15) == Z_OK else {
@@ -127,6 +86,14 @@ public enum BlockCodec {
                 }
                 switch status {
                 case Z_STREAM_END:
+                    if concatenated && stream.avail_in > 0 {
+                        // The next stream starts here; each one has a header and a trailer, so this always
+                        // consumes input.
+                        guard inflateReset(&stream) == Z_OK else {
+                            return .failure(WireError(code: .corruptCompressedData, message: "zlib inflateReset failed"))
+                        }
+                        continue
+                    }
                     guard stream.avail_in == 0 else {
                         return .failure(
                             WireError(
