@@ -27,11 +27,15 @@ struct StorageOptions: ParsableArguments {
     )
     var txIndexSlices = BlockStoreConfiguration().txIndexSlices
 
+    @Option(help: "Bits of the tx-id filter that answers DUPLICATE_TXID look-ups of new tx ids in memory (0: off).")
+    var txIDFilterBits = BlockStoreConfiguration().txIDFilterBits
+
     var configuration: LedgerConfiguration {
         var configuration = LedgerConfiguration()
         configuration.blockStore.compress = !self.noCompression
         configuration.blockStore.syncWrites = !self.noSync
         configuration.blockStore.txIndexSlices = self.txIndexSlices
+        configuration.blockStore.txIDFilterBits = self.txIDFilterBits
         configuration.synchronousDatabase = !self.noSync
         return configuration
     }

@@ -49,8 +49,10 @@ public final class BlockStore: Sendable {
     private let waiters = Mutex(Waiters())
     /// Serialises appends: the check against the tip and the file write are one step.
     private let appendLock = Mutex(())
-    /// Tx index rows not yet in `tx_index`.
+    /// Tx index rows not yet in `tx_index`, and the filter of every tx id.
     private let staged: Mutex<StagedTxIndex>
+    /// Adds the ids already in `tx_index` to the filter, in the background after opening.
+    private let filterLoad = Mutex<Task<Void, Never>?>(nil)
     private let logger: Logger
 
     /// Opens (or creates) the block store in `directory`, with its index in `database`.
@@ -70,14 +72,21 @@ public final class BlockStore: Sendable {
         self.database = database
         self.logger = logger
         self.staged = Mutex(
-            StagedTxIndex(sliceCount: configuration.txIndexSlices, rowLimit: configuration.txIndexStagedRows)
+            StagedTxIndex(
+                sliceCount: configuration.txIndexSlices,
+                rowLimit: configuration.txIndexStagedRows,
+                filterBits: configuration.txIDFilterBits
+            )
         )
         try LedgerError.wrapping("cannot create the block index") {
             try database.write { db in try Self.createTables(db) }
         }
         try self.reconcile()
         try self.restageTxIndex()
+        try self.loadTxIDFilter(chunk: max(1, configuration.txIDFilterLoadChunk))
     }
+
+    deinit { self.filterLoad.withLock { $0?.cancel() } }
 
     static func createTables(_ db: Database) throws {
         try db.execute(
@@ -235,10 +244,66 @@ public final class BlockStore: Sendable {
                 continue
             }
             let rows = StagedTxIndex.rows(block: number, txIDs: Self.txIDs(of: block), filter: Self.filter(of: block))
-            self.staged.withLock { $0.stage(rows) }
+            self.staged.withLock { staged in
+                staged.admit(rows)
+                staged.stage(rows)
+            }
         }
         self.logger.debug("staged the tx index rows of blocks \(complete)..<\(indexed) again from the block files")
     }
+
+    /// Adds the tx ids already in `tx_index` to the filter. An empty table is covered at once; otherwise a task
+    /// reads the ids in key order, a chunk per read transaction (so no snapshot is held for long), while look-ups
+    /// read the table as before. Rows committed meanwhile were admitted before they reached the table, so ids a
+    /// later chunk's snapshot misses are in the filter already.
+    private func loadTxIDFilter(chunk: Int) throws(LedgerError) {
+        guard self.staged.withLock({ $0.filterNeedsLoading }) else { return }
+        let empty = try LedgerError.wrapping("cannot read the tx index") {
+            try self.database.read { db in try Int64.fetchOne(db, sql: "SELECT 1 FROM tx_index LIMIT 1") == nil }
+        }
+        if empty {
+            self.staged.withLock { $0.filterLoaded() }
+            return
+        }
+        let database = self.database
+        let logger = self.logger
+        let task = Task.detached(priority: .utility) { [weak self] in
+            var after = ""
+            var loaded = 0
+            do {
+                while !Task.isCancelled {
+                    let start = after
+                    let ids = try await database.read { db in
+                        try String.fetchAll(
+                            db,
+                            sql: "SELECT DISTINCT txid FROM tx_index WHERE txid > ? ORDER BY txid LIMIT ?",
+                            arguments: [start, chunk]
+                        )
+                    }
+                    guard let last = ids.last, let store = self else { break }
+                    store.staged.withLock { $0.admitStored(ids) }
+                    loaded += ids.count
+                    after = last
+                }
+                guard !Task.isCancelled, let store = self else { return }
+                store.staged.withLock { $0.filterLoaded() }
+                logger.debug("the tx-id filter holds the \(loaded) tx ids of the tx index")
+            } catch {
+                // The look-ups keep reading the table: slower, never wrong.
+                logger.warning("cannot load the tx-id filter from the tx index (look-ups read the table): \(error)")
+            }
+        }
+        self.filterLoad.withLock { $0 = task }
+    }
+
+    /// Waits until the tx-id filter has loaded the ids of `tx_index` (or given up); for tests.
+    package func waitForTxIDFilter() async {
+        let task = self.filterLoad.withLock { $0 }
+        await task?.value
+    }
+
+    /// Whether the tx-id filter holds every id of `tx_index`, so that absent ids are answered without it.
+    package var txIDFilterCovers: Bool { self.staged.withLock { $0.filterCovers } }
 
     /// Writes every staged tx index row to `tx_index` (on close, so that the next open has nothing to read
     /// again from the block files). Must not run beside a commit.
@@ -481,7 +546,10 @@ public final class BlockStore: Sendable {
             txIDs: txIDs ?? Self.txIDs(of: block),
             filter: Self.filter(of: block)
         )
-        let update = self.staged.withLock { $0.update(block: number, rows: rows) }
+        let update = self.staged.withLock { staged in
+            staged.admit(rows)
+            return staged.update(block: number, rows: rows)
+        }
         try self.write(update, db: db)
         return update
     }
@@ -621,17 +689,24 @@ public final class BlockStore: Sendable {
 
     /// Whether a transaction with `txID` has been committed (with any code).
     public func txIDExists(_ txID: String) throws(LedgerError) -> Bool {
-        if self.staged.withLock({ $0.contains(txID) }) { return true }
-        return try LedgerError.wrapping("cannot read the tx index") {
-            try self.database.read { db in try Self.storedTxIDExists(txID, db: db) }
+        switch self.staged.withLock({ $0.presence(txID) }) {
+        case .staged: return true
+        case .absent: return false
+        case .mayBeStored:
+            return try LedgerError.wrapping("cannot read the tx index") {
+                try self.database.read { db in try Self.storedTxIDExists(txID, db: db) }
+            }
         }
     }
 
     /// Whether `txID` is in the tx index, read inside the caller's transaction (a snapshot that no commit has
     /// passed since it began: rows a commit wrote stay staged until the next one).
-    func txIDExists(_ txID: String, db: Database) throws -> Bool {
-        if self.staged.withLock({ $0.contains(txID) }) { return true }
-        return try Self.storedTxIDExists(txID, db: db)
+    package func txIDExists(_ txID: String, db: Database) throws -> Bool {
+        switch self.staged.withLock({ $0.presence(txID) }) {
+        case .staged: return true
+        case .absent: return false
+        case .mayBeStored: return try Self.storedTxIDExists(txID, db: db)
+        }
     }
 
     private static func storedTxIDExists(_ txID: String, db: Database) throws -> Bool {

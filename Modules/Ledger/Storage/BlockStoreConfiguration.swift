@@ -14,16 +14,22 @@ public struct BlockStoreConfiguration: Sendable {
     public var txIndexSlices: Int
     /// The most tx index rows held in memory: a commit that would stage more writes every range.
     public var txIndexStagedRows: Int
+    /// The size in bits of the Bloom filter of tx ids (``TxIDFilter``; rounded up to a power of two) that answers
+    /// most DUPLICATE_TXID look-ups of new transactions without reading `tx_index`; 0 turns it off.
+    public var txIDFilterBits: Int
+    /// How many tx ids of `tx_index` one read adds to the filter while it loads after opening.
+    package var txIDFilterLoadChunk = 8192
 
-    /// Creates a configuration; the defaults are Fabric's file size, compression on, fsync on, and tx index
-    /// rows written in 64 key ranges with at most 65,536 held in memory.
+    /// Creates a configuration; the defaults are Fabric's file size, compression on, fsync on, tx index rows
+    /// written in 64 key ranges with at most 65,536 held in memory, and a tx-id filter of 2^24 bits (2 MiB).
     public init(
         maxFileSize: Int64 = 64 << 20,
         compress: Bool = true,
         decompressedLimit: Int = 128 << 20,
         syncWrites: Bool = true,
         txIndexSlices: Int = 64,
-        txIndexStagedRows: Int = 65_536
+        txIndexStagedRows: Int = 65_536,
+        txIDFilterBits: Int = 1 << 24
     ) {
         self.maxFileSize = maxFileSize
         self.compress = compress
@@ -31,5 +37,6 @@ public struct BlockStoreConfiguration: Sendable {
         self.syncWrites = syncWrites
         self.txIndexSlices = txIndexSlices
         self.txIndexStagedRows = txIndexStagedRows
+        self.txIDFilterBits = txIDFilterBits
     }
 }

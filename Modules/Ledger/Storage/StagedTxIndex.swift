@@ -17,7 +17,9 @@ internal import Wire
 /// block files; writing a row twice replaces it with itself.
 ///
 /// Readers see staged rows and the table together. Rows a commit wrote stay staged until the next commit, so a
-/// reader whose SQLite snapshot began before a commit still finds them.
+/// reader whose SQLite snapshot began before a commit still finds them. A ``TxIDFilter`` of every id that was
+/// ever admitted (before its rows reach the table) or found in the table on open answers most look-ups of an
+/// absent id without reading the table.
 package struct StagedTxIndex: Sendable {
     /// A staged row's tx id: Fabric's (64 lowercase hex digits) as its 32 bytes, held in the row itself, so that
     /// tens of thousands of staged rows are a few arrays rather than as many strings kept alive among the
@@ -100,11 +102,24 @@ package struct StagedTxIndex: Sendable {
     private var counts: [Key: Int] = [:]
     /// The number of staged rows.
     private(set) var rowCount = 0
+    /// Every tx id admitted or loaded from the table.
+    private var filter: TxIDFilter
 
-    init(sliceCount: Int, rowLimit: Int) {
+    /// Where a look-up of a tx id finds it.
+    enum Presence {
+        /// A row of it is staged.
+        case staged
+        /// Not staged; it may be in `tx_index`.
+        case mayBeStored
+        /// Neither staged nor in `tx_index`.
+        case absent
+    }
+
+    init(sliceCount: Int, rowLimit: Int, filterBits: Int = 0) {
         self.sliceCount = max(1, sliceCount)
         self.rowLimit = max(0, rowLimit)
         self.slices = Array(repeating: [], count: self.sliceCount)
+        self.filter = TxIDFilter(bits: filterBits)
     }
 
     /// The key range of a tx id: a non-decreasing function of its first two bytes, ranking hex digits evenly
@@ -202,6 +217,31 @@ package struct StagedTxIndex: Sendable {
 
     /// Whether a row for `txID` is staged.
     func contains(_ txID: String) -> Bool { self.counts[Key(txID)] != nil }
+
+    /// Where `txID` is: staged, maybe in `tx_index`, or certainly nowhere.
+    func presence(_ txID: String) -> Presence {
+        let key = Key(txID)
+        if self.counts[key] != nil { return .staged }
+        return self.filter.mayContain(key) ? .mayBeStored : .absent
+    }
+
+    /// Adds the ids of `rows` to the filter; every row must be admitted before it can reach `tx_index`.
+    mutating func admit(_ rows: [Row]) {
+        for row in rows { self.filter.insert(row.id) }
+    }
+
+    /// Adds tx ids read from `tx_index` to the filter.
+    mutating func admitStored(_ txIDs: [String]) {
+        for txID in txIDs { self.filter.insert(Key(txID)) }
+    }
+
+    /// Whether the filter is enabled but does not hold every id of `tx_index` yet.
+    var filterNeedsLoading: Bool { self.filter.isEnabled && !self.filter.covering }
+    /// Whether the filter answers look-ups of absent ids.
+    var filterCovers: Bool { self.filter.covering }
+
+    /// Records that every id of `tx_index` has been admitted: absent ids are now answered without the table.
+    mutating func filterLoaded() { self.filter.markCovering() }
 
     /// The staged rows of `txID`, as index entries.
     func entries(_ txID: String) -> [TxIndexEntry] {
