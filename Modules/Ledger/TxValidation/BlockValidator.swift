@@ -70,9 +70,12 @@ public struct BlockValidator: Sendable {
                     // The chunk is decoded first and its signatures verified afterwards, back to back: a verify
                     // right after other work is slower, since OpenSSL's P-256 tables have left the core's cache
                     // (Docs/performance.md, sixth session).
-                    let decoded = range.map { PreparedTransaction.decode(transactions[$0], bundle: bundle) }
+                    let identities = TaskIdentities(bundle.mspManager)
+                    let decoded = range.map {
+                        PreparedTransaction.decode(transactions[$0], bundle: bundle, identities: identities)
+                    }
                     return zip(range, decoded).map { index, transaction in
-                        (index, transaction.verified(msps: bundle.mspManager))
+                        (index, transaction.verified(msps: identities))
                     }
                 }
                 start = range.upperBound
@@ -270,8 +273,13 @@ enum PreparedTransaction: Sendable {
     case endorser(txID: String, content: Result<EndorserContent, TxFailure>)
 
     /// Runs the state-independent checks on the envelope `bytes` under `bundle`, except the verification of its
-    /// signatures: ``UnverifiedTransaction/verified(msps:)`` finishes them.
-    static func decode(_ bytes: Data, bundle: ChannelBundle) -> UnverifiedTransaction {
+    /// signatures: ``UnverifiedTransaction/verified(msps:)`` finishes them. `identities` deserialises for
+    /// `bundle`'s MSPs (its MSP manager, or a task's ``TaskIdentities`` in front of it).
+    static func decode(
+        _ bytes: Data,
+        bundle: ChannelBundle,
+        identities: any IdentityDeserializer
+    ) -> UnverifiedTransaction {
         guard let envelope = try? Common_Envelope(decoding: bytes, field: "Block.data") else {
             return UnverifiedTransaction(
                 creatorSignature: nil,
@@ -281,7 +289,7 @@ enum PreparedTransaction: Sendable {
         let outcome = TransactionChecks.checkDeferringSignature(
             envelope,
             channelID: bundle.channelID,
-            msps: bundle.mspManager
+            msps: identities
         )
         return UnverifiedTransaction(
             creatorSignature: outcome.creatorSignature,
@@ -328,7 +336,7 @@ struct UnverifiedTransaction: Sendable {
     var prepared: PreparedTransaction
 
     /// The prepared transaction, with the creator's signature and then the endorsements verified.
-    func verified(msps: MSPManager) -> PreparedTransaction {
+    func verified(msps: any IdentityDeserializer) -> PreparedTransaction {
         do {
             try self.creatorSignature?.verify()
         } catch {
@@ -356,7 +364,7 @@ struct EndorserContent: Sendable {
 
     /// Verifies the endorsements into ``endorsers`` (Fabric's `validIdentities`: an endorser's first valid
     /// signature counts, a repeated identity is not verified again).
-    mutating func verifyEndorsements(msps: MSPManager) {
+    mutating func verifyEndorsements(msps: any IdentityDeserializer) {
         self.endorsers = validIdentities(self.unverifiedEndorsements, deserializer: msps)
         self.unverifiedEndorsements = []
     }

@@ -53,7 +53,7 @@ enum TransactionChecks {
     static func checkDeferringSignature(
         _ envelope: Common_Envelope,
         channelID: String,
-        msps: MSPManager
+        msps: any IdentityDeserializer
     ) -> CheckOutcome {
         var creatorSignature: PendingSignature?
         let result = self.check(envelope, channelID: channelID, msps: msps, creatorSignature: &creatorSignature)
@@ -64,7 +64,7 @@ enum TransactionChecks {
     private static func check(
         _ envelope: Common_Envelope,
         channelID: String,
-        msps: MSPManager,
+        msps: any IdentityDeserializer,
         creatorSignature: inout PendingSignature?
     ) -> Result<CheckedTransaction, TxFailure> {
         guard let payload = try? Common_Payload(decoding: envelope.payload, field: "Envelope.payload") else {
