@@ -348,7 +348,7 @@ public final class PeerLedger: Sendable {
             let hasher = DigestHasher()
             hasher.update(protobufVarint(UInt64(filter.count)))
             hasher.update(filter)
-            hasher.update(try processed.batch.commitHashBytes())
+            hasher.update(processed.batch.commitHashBytes())
             if let previousCommitHash { hasher.update(previousCommitHash) }
             let hash = hasher.finalize()
             var metadata = Common_Metadata()

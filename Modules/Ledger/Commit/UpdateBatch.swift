@@ -1,5 +1,4 @@
 package import Foundation
-internal import SwiftProtobuf
 internal import Wire
 
 /// One pending write of an update batch: a value, or a delete when `value` is nil.
@@ -73,58 +72,78 @@ package struct UpdateBatch: Sendable {
     /// The bytes Fabric hashes into the commit hash: `txmgr.Updates` over the public and hashed writes, sorted,
     /// with `namespace` only on a namespace's first entry and `collection` only on a collection's first entry.
     /// Namespace "" (the channel config) and cleartext private writes are left out.
-    package func commitHashBytes() throws(LedgerError) -> Data {
-        var updates = Txmgr_Updates()
+    package func commitHashBytes() -> Data {
+        var encoder = UpdatesEncoder()
         let namespaces = Set(self.publicWrites.keys).union(self.hashedWrites.keys)
             .filter { !$0.isEmpty }
             .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for namespace in namespaces {
-            var namespacePending = true
+            var pendingNamespace: String? = namespace
             // Sorting the keys alone and looking each write up moves 16-byte keys instead of (key, write) pairs
             // with four reference-counted fields each.
             let writes = self.publicWrites[namespace] ?? [:]
             for key in writes.keys.sorted(by: { $0.bytewisePrecedes($1) }) {
-                var entry = Self.entry(key: key, write: writes[key]!)
-                if namespacePending {
-                    entry.namespace = namespace
-                    namespacePending = false
-                }
-                updates.kvwrites.append(entry)
+                encoder.append(namespace: pendingNamespace, collection: nil, key: key, write: writes[key]!)
+                pendingNamespace = nil
             }
             let collections = (self.hashedWrites[namespace] ?? [:])
                 .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             for (collection, writes) in collections {
-                var collectionPending = true
+                var pendingCollection: String? = collection
                 for keyHash in writes.keys.sorted(by: { $0.bytewisePrecedes($1) }) {
-                    var entry = Self.entry(key: keyHash, write: writes[keyHash]!)
-                    if namespacePending {
-                        entry.namespace = namespace
-                        namespacePending = false
-                    }
-                    if collectionPending {
-                        entry.collection = collection
-                        collectionPending = false
-                    }
-                    updates.kvwrites.append(entry)
+                    encoder.append(
+                        namespace: pendingNamespace,
+                        collection: pendingCollection,
+                        key: keyHash,
+                        write: writes[keyHash]!
+                    )
+                    pendingNamespace = nil
+                    pendingCollection = nil
                 }
             }
         }
-        do {
-            return try updates.serializedBytes()
-        } catch {
-            throw LedgerError(code: .malformedBlock, message: "the update batch does not encode", cause: error)
+        return Data(encoder.bytes)
+    }
+}
+
+/// Writes `txmgr.Updates` (`repeated KVWrite kvwrites = 1`) the way a protobuf encoder does (fields in number
+/// order, empty proto3 fields left out), without building a message per write: the commit hash covers every
+/// write of every block.
+struct UpdatesEncoder {
+    private(set) var bytes: [UInt8] = []
+    private var entry: [UInt8] = []
+
+    /// Appends one `KVWrite`: `namespace` (1) and `collection` (2) where given, `key` (3), `is_delete` (4) or
+    /// `value` (5), `version_bytes` (6). An empty value is a delete, as in Fabric.
+    mutating func append(namespace: String?, collection: String?, key: Data, write: PendingWrite) {
+        self.entry.removeAll(keepingCapacity: true)
+        if let namespace, !namespace.isEmpty { Self.field(1, Array(namespace.utf8), into: &self.entry) }
+        if let collection, !collection.isEmpty { Self.field(2, Array(collection.utf8), into: &self.entry) }
+        if !key.isEmpty { Self.field(3, key, into: &self.entry) }
+        if let value = write.value, !value.isEmpty {
+            Self.field(5, value, into: &self.entry)
+        } else {
+            self.entry.append(4 << 3)
+            self.entry.append(1)
         }
+        let version = write.version.versionBytes
+        if !version.isEmpty { Self.field(6, version, into: &self.entry) }
+        Self.field(1, self.entry, into: &self.bytes)
     }
 
-    private static func entry(key: Data, write: PendingWrite) -> Txmgr_KVWrite {
-        var entry = Txmgr_KVWrite()
-        entry.key = key
-        if let value = write.value, !value.isEmpty {
-            entry.value = value
-        } else {
-            entry.isDelete = true
+    /// A length-delimited field.
+    private static func field(_ number: UInt64, _ value: some Collection<UInt8>, into bytes: inout [UInt8]) {
+        Self.varint(number << 3 | 2, into: &bytes)
+        Self.varint(UInt64(value.count), into: &bytes)
+        bytes.append(contentsOf: value)
+    }
+
+    private static func varint(_ value: UInt64, into bytes: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
         }
-        entry.versionBytes = write.version.versionBytes
-        return entry
+        bytes.append(UInt8(value))
     }
 }
