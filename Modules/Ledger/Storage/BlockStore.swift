@@ -420,8 +420,8 @@ public final class BlockStore: Sendable {
     }
 
     /// The part of a block's record that does not depend on its metadata, compressed before the commit knows
-    /// the metadata (``prepareRecord(_:)``): the serialized header and data, deflated as the beginning of the
-    /// record's zlib stream.
+    /// the metadata (``prepareRecord(_:)``): the serialized header and data, compressed as the first of the
+    /// record's two zlib streams.
     package struct PreparedRecord: Sendable {
         /// The block number.
         let number: UInt64
@@ -431,15 +431,12 @@ public final class BlockStore: Sendable {
         let deflated: BlockCodec.DeflatedPrefix
     }
 
-    /// Serializes and compresses the header and data of `block` ahead of its commit, or nil when the store
-    /// does not compress or the block's encoding would not split there (unknown fields). A protobuf message
-    /// serializes its fields in field-number order, so the stored block's bytes are these followed by its
-    /// metadata field.
+    /// Serializes (``Common_Block/headerAndDataBytes()``) and compresses the header and data of `block` ahead of
+    /// its commit, or nil when the store does not compress or the block's encoding would not split there (unknown
+    /// fields). A protobuf message serializes its fields in field-number order, so the stored block's bytes are
+    /// these followed by its metadata field.
     package func prepareRecord(_ block: Common_Block) -> PreparedRecord? {
-        guard self.files.compress, block.unknownFields.data.isEmpty else { return nil }
-        var prefix = block
-        prefix.clearMetadata()
-        guard let bytes: Data = try? prefix.serializedBytes(),
+        guard self.files.compress, let bytes = try? block.headerAndDataBytes(),
             let deflated = try? BlockCodec.compressPrefix(bytes)
         else { return nil }
         return PreparedRecord(number: block.header.number, header: block.header, deflated: deflated)
