@@ -131,8 +131,17 @@ struct UpdatesEncoder {
         Self.field(1, self.entry, into: &self.bytes)
     }
 
-    /// A length-delimited field.
-    private static func field(_ number: UInt64, _ value: some Collection<UInt8>, into bytes: inout [UInt8]) {
+    /// A length-delimited field (copied as one block of memory: a `Data` appended as a collection goes byte by
+    /// byte).
+    private static func field(_ number: UInt64, _ value: Data, into bytes: inout [UInt8]) {
+        value.withUnsafeBytes { Self.field(number, $0, into: &bytes) }
+    }
+
+    private static func field(_ number: UInt64, _ value: [UInt8], into bytes: inout [UInt8]) {
+        value.withUnsafeBytes { Self.field(number, $0, into: &bytes) }
+    }
+
+    private static func field(_ number: UInt64, _ value: UnsafeRawBufferPointer, into bytes: inout [UInt8]) {
         Self.varint(number << 3 | 2, into: &bytes)
         Self.varint(UInt64(value.count), into: &bytes)
         bytes.append(contentsOf: value)

@@ -15,38 +15,49 @@ extension Common_Block {
         for envelope in self.data.data {
             dataLength += 1 + Self.varintSize(UInt64(envelope.count)) + envelope.count
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(
-            (self.hasHeader ? 1 + Self.varintSize(UInt64(header.count)) + header.count : 0)
+        // Written into a Data reserved to the exact size: one allocation and one copy of the envelopes (an
+        // array turned into Data afterwards would copy them again into freshly faulted pages).
+        var bytes = Data(
+            capacity: (self.hasHeader ? 1 + Self.varintSize(UInt64(header.count)) + header.count : 0)
                 + (self.hasData ? 1 + Self.varintSize(UInt64(dataLength)) + dataLength : 0)
         )
         if self.hasHeader {
-            bytes.append(1 << 3 | 2)
-            Self.appendVarint(UInt64(header.count), to: &bytes)
-            bytes.append(contentsOf: header)
+            Self.appendTagAndLength(field: 1, length: header.count, to: &bytes)
+            bytes.append(header)
         }
         if self.hasData {
-            bytes.append(2 << 3 | 2)
-            Self.appendVarint(UInt64(dataLength), to: &bytes)
+            Self.appendTagAndLength(field: 2, length: dataLength, to: &bytes)
             for envelope in self.data.data {
-                bytes.append(1 << 3 | 2)
-                Self.appendVarint(UInt64(envelope.count), to: &bytes)
-                bytes.append(contentsOf: envelope)
+                Self.appendTagAndLength(field: 1, length: envelope.count, to: &bytes)
+                bytes.append(envelope)
             }
         }
-        return Data(bytes)
+        return bytes
     }
 
     private static func varintSize(_ value: UInt64) -> Int {
         value == 0 ? 1 : (UInt64.bitWidth - value.leadingZeroBitCount + 6) / 7
     }
 
-    private static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
+    /// A length-delimited field's tag and length (at most 11 bytes), appended in one step.
+    private static func appendTagAndLength(field: UInt64, length: Int, to bytes: inout Data) {
+        var scratch: (UInt64, UInt64) = (0, 0)
+        let count = withUnsafeMutableBytes(of: &scratch) { raw in
+            var index = 0
+            func put(_ value: UInt64) {
+                var value = value
+                while value >= 0x80 {
+                    raw[index] = UInt8(truncatingIfNeeded: value) | 0x80
+                    value >>= 7
+                    index += 1
+                }
+                raw[index] = UInt8(value)
+                index += 1
+            }
+            put(field << 3 | 2)
+            put(UInt64(length))
+            return index
         }
-        bytes.append(UInt8(value))
+        withUnsafeBytes(of: &scratch) { bytes.append(contentsOf: $0.prefix(count)) }
     }
 }
