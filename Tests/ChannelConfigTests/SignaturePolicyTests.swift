@@ -71,6 +71,26 @@ struct SignaturePolicyTests {
         #expect(try satisfied(policy, [a, other]))
     }
 
+    /// validIdentities keeps the identities it accepted in a list, then in a set past 16: repeats count once on
+    /// both sides of the switch.
+    @Test("many signers: each distinct identity counts once, repeats dropped", arguments: [3, 16, 17, 40])
+    func manySigners(_ count: Int) throws {
+        let signers = (0..<count).map { Fixtures.org1.identity("s\($0)") }
+        let repeated = signers + signers.reversed() + [signers[0]]
+        let identities = validIdentities(try Fixtures.signed(self.message, by: repeated), deserializer: self.manager)
+        #expect(identities.count == count)
+        #expect(Set(identities.map(\.identifier)).count == count)
+        #expect(identities.map(\.identifier) == signers.map { try! self.manager.deserializeIdentity($0.serialized).identifier })
+        let policy = try compile(
+            "OutOf(\(count), " + Array(repeating: "'Org1MSP.member'", count: count).joined(separator: ", ") + ")"
+        )
+        #expect(try satisfied(policy, repeated))
+        let oneMore = try compile(
+            "OutOf(\(count + 1), " + Array(repeating: "'Org1MSP.member'", count: count + 1).joined(separator: ", ") + ")"
+        )
+        #expect(try !satisfied(oneMore, repeated))
+    }
+
     @Test("bad signatures and undeserializable identities are dropped; a later good signature still counts")
     func badSignaturesDropped() throws {
         let policy = try compile("OR('Org1MSP.member')")

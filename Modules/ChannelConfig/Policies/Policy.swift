@@ -33,15 +33,24 @@ public func validIdentities(
     _ signedData: [SignedData],
     deserializer: any IdentityDeserializer
 ) -> [any Identity] {
-    var seen = Set<IdentityIdentifier>()
+    // A transaction has a few endorsements: comparing identifiers in a list is cheaper than hashing their
+    // strings into a set, which takes over for long signature sets.
+    var seenList: [IdentityIdentifier] = []
+    var seenSet: Set<IdentityIdentifier>?
     var identities: [any Identity] = []
     identities.reserveCapacity(signedData.count)
     for item in signedData {
         guard let identity = try? deserializer.deserializeIdentity(item.identity) else { continue }
         let identifier = identity.identifier
-        if seen.contains(identifier) { continue }
+        if seenSet?.contains(identifier) ?? seenList.contains(identifier) { continue }
         guard (try? identity.verify(signature: item.signature, over: item.data)) != nil else { continue }
-        seen.insert(identifier)
+        if seenSet != nil {
+            seenSet!.insert(identifier)
+        } else if seenList.count < 16 {
+            seenList.append(identifier)
+        } else {
+            seenSet = Set(seenList + [identifier])
+        }
         identities.append(identity)
     }
     return identities
