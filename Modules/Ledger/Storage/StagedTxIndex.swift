@@ -215,9 +215,6 @@ package struct StagedTxIndex: Sendable {
 
     private var writtenCount: Int { self.writtenPrefix.values.reduce(0, +) }
 
-    /// Whether a row for `txID` is staged.
-    func contains(_ txID: String) -> Bool { self.counts[Key(txID)] != nil }
-
     /// Where `txID` is: staged, maybe in `tx_index`, or certainly nowhere.
     func presence(_ txID: String) -> Presence {
         let key = Key(txID)
