@@ -4,11 +4,7 @@
 
 #include <zlib.h>
 
-// deflateInit2 and inflateInit2 are macros that pass the library version and the stream size.
-static inline int CZlib_deflateInit2(z_streamp stream, int level, int method, int windowBits, int memLevel,
-                                     int strategy) {
-    return deflateInit2(stream, level, method, windowBits, memLevel, strategy);
-}
+// inflateInit2 is a macro that passes the library version and the stream size. (Compression is libdeflate's.)
 static inline int CZlib_inflateInit2(z_streamp stream, int windowBits) { return inflateInit2(stream, windowBits); }
 
 #endif
