@@ -346,7 +346,7 @@ public final class PeerLedger: Sendable {
         var commitHash: Data?
         if number == 1 || previousCommitHash != nil {
             let hasher = DigestHasher()
-            hasher.update(protobufVarint(UInt64(filter.count)))
+            hasher.update(ProtobufVarint.encoding(UInt64(filter.count)))
             hasher.update(filter)
             hasher.update(processed.batch.commitHashBytes())
             if let previousCommitHash { hasher.update(previousCommitHash) }

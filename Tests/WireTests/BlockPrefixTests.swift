@@ -34,6 +34,17 @@ struct BlockPrefixTests {
         #expect(bytes + (try Self.metadataField(block)) == (try block.serializedBytes()))
     }
 
+    @Test func varintsAsProtobufWritesThem() {
+        let cases: [(UInt64, [UInt8])] = [
+            (0, [0]), (1, [1]), (127, [0x7f]), (128, [0x80, 0x01]), (300, [0xac, 0x02]),
+            (UInt64.max, Array(repeating: 0xff, count: 9) + [0x01]),
+        ]
+        for (value, expected) in cases {
+            #expect(ProtobufVarint.encoding(value) == Data(expected))
+            #expect(ProtobufVarint.size(value) == expected.count)
+        }
+    }
+
     @Test func missingHeaderOrDataAndEmptyData() throws {
         var noHeader = Common_Block()
         noHeader.data.data = [Data("x".utf8)]

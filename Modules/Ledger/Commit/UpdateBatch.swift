@@ -142,17 +142,8 @@ struct UpdatesEncoder {
     }
 
     private static func field(_ number: UInt64, _ value: UnsafeRawBufferPointer, into bytes: inout [UInt8]) {
-        Self.varint(number << 3 | 2, into: &bytes)
-        Self.varint(UInt64(value.count), into: &bytes)
+        ProtobufVarint.append(number << 3 | 2, to: &bytes)
+        ProtobufVarint.append(UInt64(value.count), to: &bytes)
         bytes.append(contentsOf: value)
-    }
-
-    private static func varint(_ value: UInt64, into bytes: inout [UInt8]) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
     }
 }

@@ -57,15 +57,3 @@ public struct Height: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public var description: String { "(\(self.blockNumber), \(self.txNumber))" }
 }
-
-/// The protobuf base-128 varint encoding of `value`.
-package func protobufVarint(_ value: UInt64) -> Data {
-    var out = Data()
-    var remaining = value
-    while remaining >= 0x80 {
-        out.append(UInt8(truncatingIfNeeded: remaining) | 0x80)
-        remaining >>= 7
-    }
-    out.append(UInt8(remaining))
-    return out
-}

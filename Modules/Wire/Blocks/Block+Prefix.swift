@@ -13,13 +13,13 @@ extension Common_Block {
         let header = self.hasHeader ? try self.header.encoded() : Data()
         var dataLength = 0
         for envelope in self.data.data {
-            dataLength += 1 + Self.varintSize(UInt64(envelope.count)) + envelope.count
+            dataLength += 1 + ProtobufVarint.size(UInt64(envelope.count)) + envelope.count
         }
         // Written into a Data reserved to the exact size: one allocation and one copy of the envelopes (an
         // array turned into Data afterwards would copy them again into freshly faulted pages).
         var bytes = Data(
-            capacity: (self.hasHeader ? 1 + Self.varintSize(UInt64(header.count)) + header.count : 0)
-                + (self.hasData ? 1 + Self.varintSize(UInt64(dataLength)) + dataLength : 0)
+            capacity: (self.hasHeader ? 1 + ProtobufVarint.size(UInt64(header.count)) + header.count : 0)
+                + (self.hasData ? 1 + ProtobufVarint.size(UInt64(dataLength)) + dataLength : 0)
         )
         if self.hasHeader {
             Self.appendTagAndLength(field: 1, length: header.count, to: &bytes)
@@ -35,29 +35,9 @@ extension Common_Block {
         return bytes
     }
 
-    private static func varintSize(_ value: UInt64) -> Int {
-        value == 0 ? 1 : (UInt64.bitWidth - value.leadingZeroBitCount + 6) / 7
-    }
-
-    /// A length-delimited field's tag and length (at most 11 bytes), appended in one step.
+    /// A length-delimited field's tag and length.
     private static func appendTagAndLength(field: UInt64, length: Int, to bytes: inout Data) {
-        var scratch: (UInt64, UInt64) = (0, 0)
-        let count = withUnsafeMutableBytes(of: &scratch) { raw in
-            var index = 0
-            func put(_ value: UInt64) {
-                var value = value
-                while value >= 0x80 {
-                    raw[index] = UInt8(truncatingIfNeeded: value) | 0x80
-                    value >>= 7
-                    index += 1
-                }
-                raw[index] = UInt8(value)
-                index += 1
-            }
-            put(field << 3 | 2)
-            put(UInt64(length))
-            return index
-        }
-        withUnsafeBytes(of: &scratch) { bytes.append(contentsOf: $0.prefix(count)) }
+        ProtobufVarint.append(field << 3 | 2, to: &bytes)
+        ProtobufVarint.append(UInt64(length), to: &bytes)
     }
 }
