@@ -295,6 +295,59 @@ struct MVCCTests {
         #expect(try ledger.state(namespace: "ns1", key: "key2")?.metadata == nil)
     }
 
+    /// Writes of one block, through both ways into the update batch: transactions that write each public key once
+    /// (straight into the batch) and transactions whose writes of a key merge (a key written twice, a delete and
+    /// a value of one key: the delete wins, as Fabric's txops flags do). A later transaction's write replaces an
+    /// earlier one; a value written after a delete in the block has no metadata; a value write of a committed key
+    /// keeps its metadata.
+    @Test func writesWithinABlock() throws {
+        let directory = try TemporaryDirectory("mvcc-writes")
+        defer { directory.remove() }
+        let (_, ledger) = try Self.seeded(directory)
+        var metadataWrite = Kvrwset_KVMetadataWrite()
+        metadataWrite.key = "key1"
+        var entry = Kvrwset_KVMetadataEntry()
+        entry.name = "VALIDATION_PARAMETER"
+        entry.value = Data("policy".utf8)
+        metadataWrite.entries = [entry]
+        try LedgerFixtures.commit(ledger, [LedgerFixtures.tx("md", B.namespace("ns1", metadataWrites: [metadataWrite]))])
+        let key1Metadata = try #require(try ledger.state(namespace: "ns1", key: "key1")?.metadata)
+
+        let codes = try LedgerFixtures.commit(
+            ledger,
+            [
+                LedgerFixtures.tx("plain", B.namespace("ns1", writes: [B.write("key2", "a"), B.write("key3", nil)])),
+                LedgerFixtures.tx("twice", B.namespace("ns1", writes: [B.write("key4", "x"), B.write("key4", "y")])),
+                LedgerFixtures.tx("deleteThenPut", B.namespace("ns1", writes: [B.write("key5", nil), B.write("key5", "z")])),
+                LedgerFixtures.tx("afterDelete", B.namespace("ns1", writes: [B.write("key3", "back")])),
+                LedgerFixtures.tx("keepsMetadata", B.namespace("ns1", writes: [B.write("key1", "m")])),
+                LedgerFixtures.tx(
+                    "twoNamespaces",
+                    B.namespace("ns2", writes: [B.write("k", "1")]),
+                    B.namespace("ns1", writes: [B.write("key2", "b")])
+                ),
+            ]
+        )
+        #expect(codes == Array(repeating: .valid, count: 6))
+        func state(_ namespace: String, _ key: String) throws -> (String, Height, Data?)? {
+            try ledger.state(namespace: namespace, key: key).map {
+                (String(decoding: $0.value, as: UTF8.self), $0.version, $0.metadata)
+            }
+        }
+        let block: UInt64 = 3
+        let key1 = try #require(try state("ns1", "key1"))
+        #expect(key1.0 == "m" && key1.1 == Height(blockNumber: block, txNumber: 4) && key1.2 == key1Metadata)
+        let key2 = try #require(try state("ns1", "key2"))
+        #expect(key2.0 == "b" && key2.1 == Height(blockNumber: block, txNumber: 5) && key2.2 == nil)
+        let key3 = try #require(try state("ns1", "key3"))
+        #expect(key3.0 == "back" && key3.1 == Height(blockNumber: block, txNumber: 3))
+        let key4 = try #require(try state("ns1", "key4"))
+        #expect(key4.0 == "y" && key4.1 == Height(blockNumber: block, txNumber: 1))
+        #expect(try state("ns1", "key5") == nil)
+        let k = try #require(try state("ns2", "k"))
+        #expect(k.0 == "1" && k.1 == Height(blockNumber: block, txNumber: 5))
+    }
+
     /// The collection configuration history records what valid transactions write to `_lifecycle`'s Collections
     /// field (a StateData without package bytes: a definition without collections), at their block; a value that does not decode
     /// as StateData is not recorded, so it cannot pose as "no collections".

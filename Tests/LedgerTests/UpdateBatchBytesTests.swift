@@ -44,6 +44,40 @@ struct UpdateBatchBytesTests {
         }
     }
 
+    /// Sorting by 16-byte prefixes first gives the byte-wise order: keys that tie on their first 16 bytes, keys
+    /// shorter than 16 bytes that end in zero bytes, and prefixes of each other.
+    @Test func bytewiseSortedMatchesLexicographicOrder() {
+        var generator = SystemRandomNumberGenerator()
+        let shared = Data(repeating: 0x41, count: 15)
+        var samples: [Data] = [
+            Data(), Data([0]), Data([0, 0]), Data(repeating: 0, count: 16), Data(repeating: 0, count: 17),
+            shared, shared + [0], shared + [0, 0], shared + [0, 1], shared + [1], shared + [0xff, 0xff],
+            Data(repeating: 0xff, count: 16), Data(repeating: 0xff, count: 16) + [0],
+        ]
+        for _ in 0..<300 {
+            let length = Int.random(in: 0...40, using: &generator)
+            let base = Bool.random(using: &generator) ? shared : Data()
+            samples.append(
+                base + (0..<length).map { _ in [0, 1, 0x41, 0x80, 0xff].randomElement(using: &generator)! }
+            )
+        }
+        samples.shuffle(using: &generator)
+        let expected = samples.sorted { $0.lexicographicallyPrecedes($1) }
+        #expect(samples.bytewiseSorted() == expected)
+        #expect([Data]().bytewiseSorted().isEmpty)
+    }
+
+    /// The version bytes written in place into the commit hash's encoding are ``Height/versionBytes``.
+    @Test func versionBytesInPlace() {
+        for (block, tx) in [(0, 0), (10, 0), (300, 7), (UInt64.max, 1), (1 << 32, UInt64.max)] as [(UInt64, UInt64)] {
+            let height = Height(blockNumber: block, txNumber: tx)
+            var bytes: [UInt8] = [9]
+            height.appendVersionBytes(to: &bytes)
+            #expect(bytes == [9] + Array(height.versionBytes))
+            #expect(height.versionBytesCount == height.versionBytes.count)
+        }
+    }
+
     @Test func onlyPublicWrites() throws {
         var batch = UpdateBatch()
         batch.publicWrites["ns2"] = [Data("b".utf8): Self.write("vb", 5, 1), Data("a".utf8): Self.write(nil, 5, 2)]

@@ -69,6 +69,7 @@ struct BlockProcessor {
         var txIDs = [String](repeating: "", count: block.data.data.count)
         var batch = UpdateBatch()
         let decoded = preparedBlock.flatMap { $0.block.header.number == block.header.number ? $0 : nil }
+        var versions: StateDB.VersionReader?
         for (index, envelopeBytes) in block.data.data.enumerated() {
             let txID: String
             let prepared: TxReadWriteSet?
@@ -85,7 +86,9 @@ struct BlockProcessor {
             let height = Height(blockNumber: self.blockNumber, txNumber: UInt64(index))
             do {
                 if runMVCC {
-                    let code = try self.validate(rwset, batch: batch)
+                    let reader = try versions ?? StateDB.VersionReader(self.db)
+                    versions = reader
+                    let code = try self.validate(rwset, batch: batch, versions: reader)
                     if code != .valid {
                         self.logger.debug("block \(self.blockNumber) tx \(index) (\(txID)) marked \(code) by MVCC")
                         codes[index] = code
@@ -194,12 +197,16 @@ struct BlockProcessor {
 
     // MARK: MVCC
 
-    private func validate(_ rwset: TxReadWriteSet, batch: UpdateBatch) throws -> Protos_TxValidationCode {
+    private func validate(
+        _ rwset: TxReadWriteSet,
+        batch: UpdateBatch,
+        versions: StateDB.VersionReader
+    ) throws -> Protos_TxValidationCode {
         for ns in rwset.namespaces {
             for read in ns.kv.reads {
                 let key = Data(read.key.utf8)
                 if batch.publicWrite(ns.name, key) != nil { return .mvccReadConflict }
-                let committed = try StateDB.version(self.db, ns.name, key)
+                let committed = try versions.version(ns.name, key)
                 if committed != (read.hasVersion ? Height(read.version) : nil) { return .mvccReadConflict }
             }
             for query in ns.kv.rangeQueriesInfo {
@@ -273,6 +280,7 @@ struct BlockProcessor {
     /// writes of one key merge; a metadata-only write takes the key's latest value, or is dropped for an absent
     /// key; a value-only write keeps the key's latest metadata).
     private func apply(_ rwset: inout TxReadWriteSet, at height: Height, to batch: inout UpdateBatch) throws {
+        if try self.applyPlainWrites(rwset, at: height, to: &batch) { return }
         var ops: [CompositeKey: KeyOps] = [:]
         var order: [CompositeKey] = []
         func touch(_ key: CompositeKey, _ change: (inout KeyOps) -> Void) {
@@ -349,6 +357,52 @@ struct BlockProcessor {
                 batch.hashedWrites[key.namespace, default: [:]][key.collection, default: [:]][key.key] = write
             }
         }
+    }
+
+    /// The common case of ``apply(_:at:to:)`` without its per-key merging: a transaction whose namespaces
+    /// (each named once) only write public values or delete public keys, each key at most once. Such writes
+    /// merge with nothing in the transaction, so each goes straight into the batch: a delete as a delete, a
+    /// value with the key's latest metadata (as a value-only write keeps it). Returns false, having written
+    /// nothing, for any other transaction.
+    private func applyPlainWrites(_ rwset: TxReadWriteSet, at height: Height, to batch: inout UpdateBatch) throws -> Bool {
+        let namespaces = rwset.namespaces
+        for (index, ns) in namespaces.enumerated() {
+            guard ns.kv.metadataWrites.isEmpty, ns.collections.isEmpty,
+                !namespaces[..<index].contains(where: { $0.name == ns.name })
+            else { return false }
+            // Pairwise: a transaction writes a few keys; more than 16 take the general path.
+            let writes = ns.kv.writes
+            guard writes.count <= 16 else { return false }
+            for later in writes.indices.dropFirst() where writes[..<later].contains(where: { $0.key == writes[later].key }) {
+                return false
+            }
+        }
+        for ns in namespaces where !ns.kv.writes.isEmpty {
+            // Taken out of the batch while it changes, so that the dictionary is not copied.
+            var written = batch.publicWrites.removeValue(forKey: ns.name) ?? [:]
+            defer { batch.publicWrites[ns.name] = written }
+            // Asked once per namespace and block (the answer is cached), not per key.
+            let committedMetadata = try self.metadataPresence.answer(ns.name, "") {
+                try StateDB.hasKeyMetadata(self.db, ns.name, "")
+            }
+            for write in ns.kv.writes {
+                let key = Data(write.key.utf8)
+                if write.isDelete || write.value.isEmpty {
+                    written[key] = PendingWrite(value: nil, metadata: nil, version: height)
+                    continue
+                }
+                let metadata: Data?
+                if let earlier = written[key] {
+                    metadata = earlier.metadata
+                } else if committedMetadata {
+                    metadata = try StateDB.state(self.db, ns.name, key)?.metadata
+                } else {
+                    metadata = nil
+                }
+                written[key] = PendingWrite(value: write.value, metadata: metadata, version: height)
+            }
+        }
+        return true
     }
 
     private static let emptyValueHash = Digest.sha256(Data())

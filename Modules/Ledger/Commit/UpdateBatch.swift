@@ -82,7 +82,7 @@ package struct UpdateBatch: Sendable {
             // Sorting the keys alone and looking each write up moves 16-byte keys instead of (key, write) pairs
             // with four reference-counted fields each.
             let writes = self.publicWrites[namespace] ?? [:]
-            for key in writes.keys.sorted(by: { $0.bytewisePrecedes($1) }) {
+            for key in writes.keys.bytewiseSorted() {
                 encoder.append(namespace: pendingNamespace, collection: nil, key: key, write: writes[key]!)
                 pendingNamespace = nil
             }
@@ -90,7 +90,7 @@ package struct UpdateBatch: Sendable {
                 .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             for (collection, writes) in collections {
                 var pendingCollection: String? = collection
-                for keyHash in writes.keys.sorted(by: { $0.bytewisePrecedes($1) }) {
+                for keyHash in writes.keys.bytewiseSorted() {
                     encoder.append(
                         namespace: pendingNamespace,
                         collection: pendingCollection,
@@ -126,8 +126,10 @@ struct UpdatesEncoder {
             self.entry.append(4 << 3)
             self.entry.append(1)
         }
-        let version = write.version.versionBytes
-        if !version.isEmpty { Self.field(6, version, into: &self.entry) }
+        // version_bytes is never empty (each height has its two length bytes): written in place.
+        ProtobufVarint.append(6 << 3 | 2, to: &self.entry)
+        ProtobufVarint.append(UInt64(write.version.versionBytesCount), to: &self.entry)
+        write.version.appendVersionBytes(to: &self.entry)
         Self.field(1, self.entry, into: &self.bytes)
     }
 

@@ -39,9 +39,32 @@ public struct Height: Hashable, Comparable, Sendable, CustomStringConvertible {
         return out
     }
 
+    /// The size of ``versionBytes``.
+    package var versionBytesCount: Int {
+        2 + Self.significantBytes(self.blockNumber) + Self.significantBytes(self.txNumber)
+    }
+
+    /// Appends ``versionBytes`` to `out`.
+    package func appendVersionBytes(to out: inout [UInt8]) {
+        Height.appendOrderPreserving(self.blockNumber, into: &out)
+        Height.appendOrderPreserving(self.txNumber, into: &out)
+    }
+
+    /// The bytes of `value` without its leading zero bytes.
+    private static func significantBytes(_ value: UInt64) -> Int {
+        value == 0 ? 0 : (64 - value.leadingZeroBitCount + 7) / 8
+    }
+
     /// Appends Fabric's order-preserving varint of `value` to `out`.
     public static func appendOrderPreserving(_ value: UInt64, to out: inout Data) {
-        let significant = value == 0 ? 0 : (64 - value.leadingZeroBitCount + 7) / 8
+        self.appendOrderPreserving(value, into: &out)
+    }
+
+    private static func appendOrderPreserving<Bytes: RangeReplaceableCollection<UInt8>>(
+        _ value: UInt64,
+        into out: inout Bytes
+    ) {
+        let significant = Self.significantBytes(value)
         out.append(UInt8(significant))
         var shift = (significant - 1) * 8
         while shift >= 0 {

@@ -36,35 +36,140 @@ enum PointQuery {
         _ arguments: [Argument],
         read: (Columns) -> Value
     ) throws -> Value? {
-        let statement = try db.cachedStatement(sql: sql)
-        let handle = statement.sqliteStatement
-        defer {
-            sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
-        }
+        let statement = try Statement(db, sql)
+        defer { statement.reset() }
         for (offset, argument) in arguments.enumerated() {
-            let index = Int32(offset + 1)
+            try statement.bind(argument, at: Int32(offset + 1))
+        }
+        return try statement.step() ? read(statement.columns) : nil
+    }
+
+    /// A cached statement of the caller's connection, run through the C API: bind, step, reset. Fetching it
+    /// once for many rows saves GRDB's look-up of the statement by its SQL text and the argument array per row.
+    /// Valid only inside the database access that created it.
+    struct Statement {
+        private let statement: GRDB.Statement
+        private let handle: OpaquePointer
+        private let db: Database
+        private let sql: String
+
+        init(_ db: Database, _ sql: String) throws {
+            self.statement = try db.cachedStatement(sql: sql)
+            self.handle = self.statement.sqliteStatement
+            self.db = db
+            self.sql = sql
+        }
+
+        /// Binds `argument` to parameter `index` (from 1), as GRDB binds its values (a Swift string as a C
+        /// string, a blob by its bytes), so that look-ups find exactly the rows GRDB's own statements wrote.
+        func bind(_ argument: Argument, at index: Int32) throws {
             let code: Int32
             switch argument {
-            // Bound as GRDB binds them (a Swift string as a C string, a blob by its bytes), so a look-up finds
-            // exactly the rows GRDB's own statements wrote and found.
             case .text(let text):
-                code = sqlite3_bind_text(handle, index, text, -1, Self.transient)
+                code = sqlite3_bind_text(self.handle, index, text, -1, PointQuery.transient)
             case .blob(let blob):
                 code = blob.withUnsafeBytes { bytes in
-                    sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), Self.transient)
+                    sqlite3_bind_blob(self.handle, index, bytes.baseAddress, Int32(bytes.count), PointQuery.transient)
                 }
             case .int64(let value):
-                code = sqlite3_bind_int64(handle, index, value)
+                code = sqlite3_bind_int64(self.handle, index, value)
             case .null:
-                code = sqlite3_bind_null(handle, index)
+                code = sqlite3_bind_null(self.handle, index)
             }
-            guard code == SQLITE_OK else { throw Self.error(db, code, sql) }
+            guard code == SQLITE_OK else { throw self.error(code) }
         }
-        switch sqlite3_step(handle) {
-        case SQLITE_ROW: return read(Columns(handle: handle))
-        case SQLITE_DONE: return nil
-        case let code: throw Self.error(db, code, sql)
+
+        /// Binds `arguments` in order, steps once and resets: a statement that returns no row.
+        func run(_ arguments: [Argument]) throws {
+            defer { self.reset() }
+            for (offset, argument) in arguments.enumerated() {
+                try self.bind(argument, at: Int32(offset + 1))
+            }
+            _ = try self.step()
+        }
+
+        /// Steps once: true when a row is ready in ``columns``, false when the statement is done.
+        func step() throws -> Bool {
+            switch sqlite3_step(self.handle) {
+            case SQLITE_ROW: return true
+            case SQLITE_DONE: return false
+            case let code: throw self.error(code)
+            }
+        }
+
+        /// The columns of the current row.
+        var columns: Columns { Columns(handle: self.handle) }
+
+        /// Resets the statement and clears its bindings, so that it can run again (here or through GRDB, which
+        /// binds its arguments again on every execution).
+        func reset() {
+            sqlite3_reset(self.handle)
+            sqlite3_clear_bindings(self.handle)
+        }
+
+        private func error(_ code: Int32) -> DatabaseError {
+            DatabaseError(resultCode: ResultCode(rawValue: code), message: self.db.lastErrorMessage, sql: self.sql)
+        }
+    }
+
+    /// Inserts many rows into one table with multi-row `INSERT … VALUES (…), (…), …` statements: chunks of
+    /// ``largestChunk`` rows, then the rest in chunks of powers of two, so that at most seven statements per
+    /// table are prepared and cached. One statement per chunk instead of per row saves SQLite's per-statement
+    /// work (step, halt, reset) and the binding calls' set-up; rows are inserted in the order given.
+    ///
+    /// For new rows only: with `OR REPLACE`, SQLite deletes a row that exists and inserts it again when the
+    /// rows come from a multi-row `VALUES`, which costs more than one statement per row.
+    struct MultiRowInsert: Sendable {
+        /// The most rows one statement inserts.
+        static let largestChunk = 64
+
+        /// Columns per row.
+        let columns: Int
+        /// SQL by chunk size (powers of two up to ``largestChunk``).
+        private let statements: [Int: String]
+
+        /// `head` is the statement up to `VALUES` ("INSERT OR REPLACE INTO t (a, b)"); `columns` the values per row.
+        init(_ head: String, columns: Int) {
+            self.columns = columns
+            let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+            var statements: [Int: String] = [:]
+            var size = 1
+            while size <= Self.largestChunk {
+                statements[size] = head + " VALUES " + Array(repeating: row, count: size).joined(separator: ", ")
+                size *= 2
+            }
+            self.statements = statements
+        }
+
+        /// Inserts `count` rows; `bind(row, bind)` binds row `row`'s values in column order through `bind`.
+        func run(
+            _ db: Database,
+            count: Int,
+            bind: (_ row: Int, _ value: (Argument) throws -> Void) throws -> Void
+        ) throws {
+            var row = 0
+            while row < count {
+                var size = Self.largestChunk
+                while size > count - row { size /= 2 }
+                let statement = try Statement(db, self.statements[size]!)
+                defer { statement.reset() }
+                var parameter: Int32 = 1
+                for chunkRow in row..<(row + size) {
+                    try bind(chunkRow) { argument in
+                        try statement.bind(argument, at: parameter)
+                        parameter += 1
+                    }
+                }
+                guard parameter == Int32(size * self.columns + 1) else {
+                    throw DatabaseError(
+                        resultCode: .SQLITE_RANGE,
+                        message: "bound \(parameter - 1) values for \(size) rows of \(self.columns)",
+                        sql: self.statements[size]!
+                    )
+                }
+                _ = try statement.step()
+                row += size
+            }
         }
     }
 
@@ -75,10 +180,6 @@ enum PointQuery {
         func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(self.handle, column) }
     }
 
-    private static func error(_ db: Database, _ code: Int32, _ sql: String) -> DatabaseError {
-        DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: sql)
-    }
-
     /// SQLite copies the bound bytes (the arguments live only for the call).
-    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+    fileprivate static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 }

@@ -187,12 +187,25 @@ public final class StateDB: Sendable {
     }
 
     static func version(_ db: Database, _ namespace: String, _ key: Data) throws -> Height? {
-        try PointQuery.first(
-            db,
-            "SELECT block, tx FROM state WHERE ns = ? AND key = ?",
-            [.text(namespace), .blob(key)],
-            read: Self.height
-        )
+        try VersionReader(db).version(namespace, key)
+    }
+
+    /// Reads committed versions of public keys through one statement fetched once: MVCC reads one per key
+    /// every valid transaction read.
+    struct VersionReader {
+        private let statement: PointQuery.Statement
+
+        init(_ db: Database) throws {
+            self.statement = try PointQuery.Statement(db, "SELECT block, tx FROM state WHERE ns = ? AND key = ?")
+        }
+
+        /// The committed version of `key` in `namespace`; nil when the key has no value.
+        func version(_ namespace: String, _ key: Data) throws -> Height? {
+            defer { self.statement.reset() }
+            try self.statement.bind(.text(namespace), at: 1)
+            try self.statement.bind(.blob(key), at: 2)
+            return try self.statement.step() ? StateDB.height(self.statement.columns) : nil
+        }
     }
 
     static func hashedState(
@@ -262,18 +275,20 @@ public final class StateDB: Sendable {
         savepoint block: UInt64,
         db: Database
     ) throws {
-        // Public writes are most of a block's rows: written through SQLite's C API (PointQuery).
+        // Public writes are most of a block's rows: one statement, fetched once, run per row through SQLite's C
+        // API. (A multi-row `INSERT OR REPLACE … VALUES (…), (…)` was slower here: SQLite then deletes each
+        // existing row and inserts it again, and most written keys exist; Docs/performance.md.)
+        let put = try PointQuery.Statement(
+            db,
+            "INSERT OR REPLACE INTO state (ns, key, value, block, tx, metadata) VALUES (?, ?, ?, ?, ?, ?)"
+        )
         for (namespace, writes) in batch.publicWrites {
             for (key, write) in writes {
                 if let value = write.value, !value.isEmpty {
-                    try PointQuery.execute(
-                        db,
-                        "INSERT OR REPLACE INTO state (ns, key, value, block, tx, metadata) VALUES (?, ?, ?, ?, ?, ?)",
-                        [
-                            .text(namespace), .blob(key), .blob(value), .int64(Int64(write.version.blockNumber)),
-                            .int64(Int64(write.version.txNumber)), .blob(orNull: write.metadata),
-                        ]
-                    )
+                    try put.run([
+                        .text(namespace), .blob(key), .blob(value), .int64(Int64(write.version.blockNumber)),
+                        .int64(Int64(write.version.txNumber)), .blob(orNull: write.metadata),
+                    ])
                 } else {
                     try PointQuery.execute(
                         db,

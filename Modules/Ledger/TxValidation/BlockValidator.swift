@@ -454,11 +454,11 @@ struct EndorserContent: Sendable {
         // the verified identities is left for the state-dependent half.
         let responseBytes = actionPayload.action.proposalResponsePayload
         let signedData = actionPayload.action.endorsements.map { endorsement in
-            SignedData(
-                data: responseBytes + endorsement.endorser,
-                identity: endorsement.endorser,
-                signature: endorsement.signature
-            )
+            // One allocation of the final size (`+` copies the left side, then grows it).
+            var signed = Data(capacity: responseBytes.count + endorsement.endorser.count)
+            signed.append(responseBytes)
+            signed.append(endorsement.endorser)
+            return SignedData(data: signed, identity: endorsement.endorser, signature: endorsement.signature)
         }
         return .success(
             EndorserContent(
