@@ -102,13 +102,14 @@ let layers: [Module] = [
     Module("COpenSSL", layer: 0, .system(pkgConfig: "openssl", apt: ["libssl-dev"])),
     Module("CZlib", layer: 0, .system(pkgConfig: "zlib", apt: ["zlib1g-dev"])),
     Module("CLibdeflate", layer: 0, .system(pkgConfig: "libdeflate", apt: ["libdeflate-dev"])),
+    Module("CZstd", layer: 0, .system(pkgConfig: "libzstd", apt: ["libzstd-dev"])),
     // 1: Fabric's protobuf messages and gRPC services, hashing helpers, the zlib block codec, and two
     //    package-access helpers: OneShotSignal for the modules that wait on a one-time event, MetricObjects for
     //    the modules whose metrics have dimensions known only when recorded.
     Module(
         "Wire",
         layer: 1,
-        uses: ["COpenSSL", "CZlib", "CLibdeflate"],
+        uses: ["COpenSSL", "CZlib", "CLibdeflate", "CZstd"],
         external: [protobuf, grpcCore, grpcProtobuf, metrics],
         exclude: ["Protos"]
     ),

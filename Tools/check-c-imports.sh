@@ -4,6 +4,7 @@
 #   COpenSSL: Wire (SHA-256/SHA3-256 digests only) and MSP (keys, signatures, X.509)
 #   CZlib:    Wire (the block codec)
 #   CLibdeflate: Wire (the block codec's compression)
+#   CZstd:    Wire (the block store's record compression)
 #   GRDBSQLite: Ledger (point look-ups through SQLite's C API on GRDB's statements)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,6 +14,7 @@ declare -A owners=(
     [COpenSSL]="Modules/Wire Modules/MSP"
     [CZlib]="Modules/Wire"
     [CLibdeflate]="Modules/Wire"
+    [CZstd]="Modules/Wire"
     [GRDBSQLite]="Modules/Ledger"
 )
 

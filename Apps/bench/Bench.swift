@@ -19,6 +19,9 @@ struct StorageOptions: ParsableArguments {
     @Flag(help: "Store blocks uncompressed.")
     var noCompression = false
 
+    @Option(help: "How blocks are compressed: zstd (the default) or zlib.")
+    var compression = BlockStoreConfiguration().compression.rawValue
+
     @Flag(help: "Skip fsync (SQLite synchronous=NORMAL, no block-file flush): crash-safe, not power-loss-safe.")
     var noSync = false
 
@@ -30,9 +33,16 @@ struct StorageOptions: ParsableArguments {
     @Option(help: "Bits of the tx-id filter that answers DUPLICATE_TXID look-ups of new tx ids in memory (0: off).")
     var txIDFilterBits = BlockStoreConfiguration().txIDFilterBits
 
+    mutating func validate() throws {
+        guard BlockStoreConfiguration.Compression(rawValue: self.compression) != nil else {
+            throw ValidationError("--compression must be zstd or zlib, not '\(self.compression)'")
+        }
+    }
+
     var configuration: LedgerConfiguration {
         var configuration = LedgerConfiguration()
         configuration.blockStore.compress = !self.noCompression
+        configuration.blockStore.compression = BlockStoreConfiguration.Compression(rawValue: self.compression) ?? .zstd
         configuration.blockStore.syncWrites = !self.noSync
         configuration.blockStore.txIndexSlices = self.txIndexSlices
         configuration.blockStore.txIDFilterBits = self.txIDFilterBits

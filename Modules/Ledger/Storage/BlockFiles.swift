@@ -5,8 +5,9 @@ internal import Wire
 /// The append-only segment files of one channel's block store.
 ///
 /// A record is `UInt32 LE body length ‖ UInt32 LE CRC-32C(body) ‖ body`, and the body is
-/// `format ‖ UInt32 LE decompressed length ‖ block bytes`, the format 0 (raw), 1 (one zlib stream) or 2 (zlib
-/// streams one after another: the block's header and data, then its metadata, compressed at different times). The
+/// `format ‖ UInt32 LE decompressed length ‖ block bytes`, the format 0 (raw), 1 (one zlib stream), 2 (zlib
+/// streams one after another: the block's header and data, then its metadata, compressed at different times) or 3
+/// (one or more zstd frames, one after another likewise). The
 /// decompressed length lets a reader size its buffer once and is capped by the configured limit, so a damaged
 /// length cannot exhaust memory.
 /// Files are `blockfile_NNNNNN`; a new file starts when a record would take the current one past the size limit.
@@ -16,10 +17,12 @@ final class BlockFiles: Sendable {
     static let formatRaw: UInt8 = 0
     static let formatZlib: UInt8 = 1
     static let formatZlibStreams: UInt8 = 2
+    static let formatZstd: UInt8 = 3
 
     let directory: URL
     let maxFileSize: Int64
-    let compress: Bool
+    /// How new records are compressed; nil: stored raw.
+    let compression: BlockStoreConfiguration.Compression?
     let decompressedLimit: Int
     let syncWrites: Bool
 
@@ -42,7 +45,7 @@ final class BlockFiles: Sendable {
     init(
         directory: URL,
         maxFileSize: Int64,
-        compress: Bool,
+        compression: BlockStoreConfiguration.Compression?,
         decompressedLimit: Int,
         syncWrites: Bool
     )
@@ -50,7 +53,7 @@ final class BlockFiles: Sendable {
     {
         self.directory = directory
         self.maxFileSize = maxFileSize
-        self.compress = compress
+        self.compression = compression
         self.decompressedLimit = decompressedLimit
         self.syncWrites = syncWrites
         try LedgerError.wrapping("cannot create \(directory.path)") {
@@ -105,15 +108,27 @@ final class BlockFiles: Sendable {
     func encodeRecord(_ blockBytes: Data) throws(LedgerError) -> [UInt8] {
         var format = Self.formatRaw
         var payload = blockBytes
-        if self.compress {
-            do {
-                payload = try BlockCodec.compress(blockBytes)
-                format = Self.formatZlib
-            } catch {
-                throw LedgerError.storage("cannot compress a block of \(blockBytes.count) bytes", cause: error)
-            }
+        if let compression = self.compression {
+            payload = try Self.compress(blockBytes, compression)
+            format = compression == .zstd ? Self.formatZstd : Self.formatZlib
         }
         return try self.encodeRecord(format: format, rawLength: blockBytes.count, payload: payload)
+    }
+
+    /// `bytes` compressed as one part of a record: one zstd frame or one zlib stream. Parts compressed apart and
+    /// joined make one record of format 3 or 2.
+    static func compress(
+        _ bytes: Data,
+        _ compression: BlockStoreConfiguration.Compression
+    ) throws(LedgerError) -> Data {
+        do {
+            switch compression {
+            case .zstd: return try ZstdCodec.compress(bytes)
+            case .zlib: return try BlockCodec.compress(bytes)
+            }
+        } catch {
+            throw LedgerError.storage("cannot compress \(bytes.count) bytes of a block", cause: error)
+        }
     }
 
     /// The record for a block of `rawLength` serialized bytes stored as `payload` in `format`.
@@ -156,7 +171,7 @@ final class BlockFiles: Sendable {
                 )
             }
             return payload
-        case Self.formatZlib, Self.formatZlibStreams:
+        case Self.formatZlib, Self.formatZlibStreams, Self.formatZstd:
             guard rawLength <= self.decompressedLimit else {
                 throw LedgerError(
                     code: .corruptBlockFile,
@@ -165,12 +180,15 @@ final class BlockFiles: Sendable {
                 )
             }
             do {
-                let bytes = try BlockCodec.decompress(
-                    payload,
-                    limit: self.decompressedLimit,
-                    expectedSize: rawLength,
-                    concatenated: format == Self.formatZlibStreams
-                )
+                let bytes =
+                    format == Self.formatZstd
+                    ? try ZstdCodec.decompress(payload, limit: self.decompressedLimit, expectedSize: rawLength)
+                    : try BlockCodec.decompress(
+                        payload,
+                        limit: self.decompressedLimit,
+                        expectedSize: rawLength,
+                        concatenated: format == Self.formatZlibStreams
+                    )
                 guard bytes.count == rawLength else {
                     throw LedgerError(
                         code: .corruptBlockFile,

@@ -65,7 +65,7 @@ public final class BlockStore: Sendable {
         self.files = try BlockFiles(
             directory: directory,
             maxFileSize: configuration.maxFileSize,
-            compress: configuration.compress,
+            compression: configuration.compress ? configuration.compression : nil,
             decompressedLimit: configuration.decompressedLimit,
             syncWrites: configuration.syncWrites
         )
@@ -420,15 +420,19 @@ public final class BlockStore: Sendable {
     }
 
     /// The part of a block's record that does not depend on its metadata, compressed before the commit knows
-    /// the metadata (``prepareRecord(_:)``): the serialized header and data, compressed as the first of the
-    /// record's two zlib streams.
+    /// the metadata (``prepareRecord(_:)``): the serialized header and data, compressed as the first part of the
+    /// record (one zstd frame or zlib stream; the metadata becomes the second).
     package struct PreparedRecord: Sendable {
         /// The block number.
         let number: UInt64
         /// The block's header.
         let header: Common_BlockHeader
-        /// The serialized header and data fields, compressed as the first of the record's two zlib streams.
-        let deflated: BlockCodec.DeflatedPrefix
+        /// How `compressed` was compressed.
+        let compression: BlockStoreConfiguration.Compression
+        /// The serialized header and data fields, compressed.
+        let compressed: Data
+        /// The number of serialized header and data bytes.
+        let uncompressedCount: Int
     }
 
     /// Serializes (``Common_Block/headerAndDataBytes()``) and compresses the header and data of `block` ahead of
@@ -436,10 +440,16 @@ public final class BlockStore: Sendable {
     /// fields). A protobuf message serializes its fields in field-number order, so the stored block's bytes are
     /// these followed by its metadata field.
     package func prepareRecord(_ block: Common_Block) -> PreparedRecord? {
-        guard self.files.compress, let bytes = try? block.headerAndDataBytes(),
-            let deflated = try? BlockCodec.compressPrefix(bytes)
+        guard let compression = self.files.compression, let bytes = try? block.headerAndDataBytes(),
+            let compressed = try? BlockFiles.compress(bytes, compression)
         else { return nil }
-        return PreparedRecord(number: block.header.number, header: block.header, deflated: deflated)
+        return PreparedRecord(
+            number: block.header.number,
+            header: block.header,
+            compression: compression,
+            compressed: compressed,
+            uncompressedCount: bytes.count
+        )
     }
 
     /// Writes `block` to the files (flushed) without indexing it; the caller indexes it with
@@ -465,13 +475,12 @@ public final class BlockStore: Sendable {
     ) throws(LedgerError) -> BlockLocation {
         try self.checkAppendable(block, dataHash: dataHash)
         let location: BlockLocation
-        if let prepared, self.files.compress, prepared.number == block.header.number,
+        if let prepared, prepared.compression == self.files.compression, prepared.number == block.header.number,
             prepared.header == block.header, block.unknownFields.data.isEmpty
         {
             var metadataOnly = Common_Block()
             metadataOnly.metadata = block.metadata
             let suffix: Data
-            let payload: Data
             do {
                 suffix = try metadataOnly.serializedBytes()
             } catch {
@@ -481,15 +490,14 @@ public final class BlockStore: Sendable {
                     cause: error
                 )
             }
-            do {
-                payload = try BlockCodec.compress(suffix, after: prepared.deflated)
-            } catch {
-                throw LedgerError.storage("cannot compress block \(block.header.number)", cause: error)
-            }
+            let tail = try BlockFiles.compress(suffix, prepared.compression)
+            var payload = Data(capacity: prepared.compressed.count + tail.count)
+            payload.append(prepared.compressed)
+            payload.append(tail)
             location = try self.files.append(
                 record: try self.files.encodeRecord(
-                    format: BlockFiles.formatZlibStreams,
-                    rawLength: prepared.deflated.uncompressedCount + suffix.count,
+                    format: prepared.compression == .zstd ? BlockFiles.formatZstd : BlockFiles.formatZlibStreams,
+                    rawLength: prepared.uncompressedCount + suffix.count,
                     payload: payload
                 )
             )

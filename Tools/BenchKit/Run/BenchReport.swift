@@ -68,8 +68,10 @@ public struct BenchReport: Sendable, Codable {
     public var pipelined: Bool
     /// Blocks prepared ahead of the one committing (0 without the pipeline).
     public var prepareAhead: Int
-    /// Whether blocks were zlib-compressed on disk.
+    /// Whether blocks were compressed on disk.
     public var compressed: Bool
+    /// How: "zstd", "zlib", or "none".
+    public var compression = "none"
     /// Whether every block was fsynced.
     public var synced: Bool
     /// The workload options (commit) or the blocks folder (replay).
@@ -81,7 +83,7 @@ public struct BenchReport: Sendable, Codable {
     public var runRatios: [Double] = []
 
     enum CodingKeys: String, CodingKey {
-        case mode, blocks, codes, seconds, cores, ratio, pipelined, compressed, synced, workload
+        case mode, blocks, codes, seconds, cores, ratio, pipelined, compressed, compression, synced, workload
         case transactions = "txs"
         case validTransactions = "valid_txs"
         case transactionsPerSecond = "tx_per_s"
@@ -178,7 +180,7 @@ public struct BenchReport: Sendable, Codable {
               cpu share    signatures at \(f(self.verifiesPerCPUSecond, 0)) verifies per CPU second would take \(f(self.signatureCPUShare * 100, 1)) % of it (the ratio an idle machine would show)
               memory       peak RSS \(f(self.peakRSSMegabytes, 1)) MiB (\(f(self.startRSSMegabytes, 1)) MiB at start)
               disk         \(self.bytesOnDisk) bytes in the ledger (\(self.deliveredBytes) bytes delivered)
-              settings     pipelined \(self.pipelined), compressed \(self.compressed), fsync \(self.synced), load \(self.loadAverage.map { f($0, 2) }.joined(separator: " → "))
+              settings     pipelined \(self.pipelined), compression \(self.compression), fsync \(self.synced), load \(self.loadAverage.map { f($0, 2) }.joined(separator: " → "))
             """ + (self.repeats > 1
                 ? "\n  runs         \(self.repeats), ratios \(self.runRatios.map { f($0 * 100, 1) + " %" }.joined(separator: ", ")) (figures of the median run)"
                 : "")

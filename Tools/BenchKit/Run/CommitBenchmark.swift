@@ -124,6 +124,7 @@ public struct CommitBenchmark: Sendable {
         final.pipelined = self.pipelined
         final.prepareAhead = self.pipelined ? self.prepareAhead : 0
         final.compressed = self.configuration.blockStore.compress
+        final.compression = final.compressed ? self.configuration.blockStore.compression.rawValue : "none"
         final.synced = self.configuration.blockStore.syncWrites
         final.workload = [
             "blocks": "\(self.options.blocks)", "txs_per_block": "\(self.options.transactionsPerBlock)",

@@ -65,6 +65,7 @@ public struct ReplayBenchmark: Sendable {
         report.fillCeiling(samples: samples, signaturesPerTransaction: signatures)
         report.pipelined = self.replay.pipelined
         report.compressed = self.replay.configuration.blockStore.compress
+        report.compression = report.compressed ? self.replay.configuration.blockStore.compression.rawValue : "none"
         report.synced = self.replay.configuration.blockStore.syncWrites
         report.workload = ["blocks_directory": self.replay.blocksDirectory.path]
         return report
