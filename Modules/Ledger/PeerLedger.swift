@@ -36,6 +36,8 @@ public final class PeerLedger: Sendable {
     let configuration: LedgerConfiguration
     let logger: Logger
     private let commitState = Mutex(CommitState())
+    /// The committed versions of recently written public keys, for MVCC (only the commit path touches it).
+    private let committedVersions = CommittedVersions()
     /// The thread the blocking part of pipelined commits (SQLite, block files, fsync) runs on.
     let commitQueue: DispatchQueue
 
@@ -300,7 +302,8 @@ public final class PeerLedger: Sendable {
                     blockNumber: number,
                     db: db,
                     btlPolicy: self.configuration.blockToLivePolicy,
-                    logger: self.logger
+                    logger: self.logger,
+                    committedVersions: self.committedVersions
                 )
                 let processed = try processor.process(
                     block,
@@ -388,7 +391,26 @@ public final class PeerLedger: Sendable {
         throws(LedgerError)
     {
         let number = block.header.number
-        let indexUpdate = try LedgerError.wrapping("cannot commit the state of block \(number)") {
+        let indexUpdate: StagedTxIndex.Update
+        do {
+            indexUpdate = try self.writeStateTransaction(block: block, location: location, processed: processed)
+        } catch {
+            // Whether any of it committed is not known here: versions are read from state again.
+            self.committedVersions.clear()
+            throw error
+        }
+        self.committedVersions.record(processed.batch.publicWrites)
+        self.blockStore.didIndex(number, indexUpdate)
+    }
+
+    /// The state transaction of `writeState`: tx index rows, state, savepoint and private data bookkeeping.
+    private func writeStateTransaction(
+        block: Common_Block,
+        location: BlockLocation,
+        processed: ProcessedBlock
+    ) throws(LedgerError) -> StagedTxIndex.Update {
+        let number = block.header.number
+        return try LedgerError.wrapping("cannot commit the state of block \(number)") {
             try self.database.write { db in
                 let update = try self.blockStore.writeIndex(
                     block: block,
@@ -403,7 +425,6 @@ public final class PeerLedger: Sendable {
                 return update
             }
         }
-        self.blockStore.didIndex(number, indexUpdate)
     }
 
     /// Stops accepting commits and writes the tx index rows still held in memory. Reads keep working until the

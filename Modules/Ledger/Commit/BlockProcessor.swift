@@ -43,11 +43,21 @@ struct BlockProcessor {
     /// Whether committed keys carry metadata, per namespace and collection (asked once per block).
     private let metadataPresence = KeyMetadataPresence()
 
-    init(blockNumber: UInt64, db: Database, btlPolicy: any BlockToLivePolicy, logger: Logger) {
+    /// Versions of recently committed keys, looked up before state (``CommittedVersions``).
+    private let committedVersions: CommittedVersions?
+
+    init(
+        blockNumber: UInt64,
+        db: Database,
+        btlPolicy: any BlockToLivePolicy,
+        logger: Logger,
+        committedVersions: CommittedVersions? = nil
+    ) {
         self.blockNumber = blockNumber
         self.db = db
         self.btlPolicy = btlPolicy
         self.logger = logger
+        self.committedVersions = committedVersions
     }
 
     /// Processes `block` whose pre-MVCC codes are `codes`.
@@ -206,7 +216,7 @@ struct BlockProcessor {
             for read in ns.kv.reads {
                 let key = Data(read.key.utf8)
                 if batch.publicWrite(ns.name, key) != nil { return .mvccReadConflict }
-                let committed = try versions.version(ns.name, key)
+                let committed = try self.committedVersions?.version(ns.name, key) ?? versions.version(ns.name, key)
                 if committed != (read.hasVersion ? Height(read.version) : nil) { return .mvccReadConflict }
             }
             for query in ns.kv.rangeQueriesInfo {
