@@ -20,19 +20,30 @@ public enum BlockCodec {
             throw WireError(code: .compressionFailed, message: "no libdeflate compressor for level \(level)")
         }
         defer { libdeflate_free_compressor(compressor) }
-        // The bound covers any input, so the output never runs out of room; only the written part is kept.
         let bound = libdeflate_zlib_compress_bound(compressor, bytes.count)
-        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: bound, alignment: 16)
-        defer { output.deallocate() }
-        let written = bytes.withUnsafeBytes { input in
-            libdeflate_zlib_compress(compressor, input.baseAddress, input.count, output.baseAddress, bound)
+        let compressed = Self.compressed(bytes, bound: bound) { input, output in
+            let written = libdeflate_zlib_compress(compressor, input.baseAddress, input.count, output.baseAddress, bound)
+            return written > 0 ? written : nil
         }
-        guard written > 0 else {
+        guard let compressed else {
             throw WireError(
                 code: .compressionFailed,
                 message: "libdeflate did not compress \(bytes.count) bytes into its own bound of \(bound)"
             )
         }
+        return compressed
+    }
+
+    /// Compresses `bytes` with `compress` into a scratch buffer of `bound` bytes (a compressor's bound covers any
+    /// input, so the output never runs out of room) and keeps the part written; nil when `compress` returns nil.
+    static func compressed(
+        _ bytes: Data,
+        bound: Int,
+        _ compress: (UnsafeRawBufferPointer, UnsafeMutableRawBufferPointer) -> Int?
+    ) -> Data? {
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: bound, alignment: 16)
+        defer { output.deallocate() }
+        guard let written = bytes.withUnsafeBytes({ compress($0, output) }) else { return nil }
         return Data(UnsafeRawBufferPointer(rebasing: output[..<written]))
     }
 

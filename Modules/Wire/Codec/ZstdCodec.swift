@@ -28,19 +28,18 @@ public enum ZstdCodec {
                 throw WireError(code: .compressionFailed, message: "zstd: \(Self.errorName(status))")
             }
         }
-        let bound = ZSTD_compressBound(bytes.count)
-        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: bound, alignment: 16)
-        defer { output.deallocate() }
-        let written = bytes.withUnsafeBytes { input in
-            ZSTD_compress2(context, output.baseAddress, bound, input.baseAddress, input.count)
+        var status = 0
+        let compressed = BlockCodec.compressed(bytes, bound: ZSTD_compressBound(bytes.count)) { input, output in
+            status = ZSTD_compress2(context, output.baseAddress, output.count, input.baseAddress, input.count)
+            return ZSTD_isError(status) == 0 ? status : nil
         }
-        guard ZSTD_isError(written) == 0 else {
+        guard let compressed else {
             throw WireError(
                 code: .compressionFailed,
-                message: "zstd did not compress \(bytes.count) bytes: \(Self.errorName(written))"
+                message: "zstd did not compress \(bytes.count) bytes: \(Self.errorName(status))"
             )
         }
-        return Data(UnsafeRawBufferPointer(rebasing: output[..<written]))
+        return compressed
     }
 
     /// Decompresses one or more zstd frames in `bytes`, joined, refusing to produce more than `limit` bytes.
