@@ -290,15 +290,25 @@ struct BlockProcessor {
     /// writes of one key merge; a metadata-only write takes the key's latest value, or is dropped for an absent
     /// key; a value-only write keeps the key's latest metadata).
     private func apply(_ rwset: inout TxReadWriteSet, at height: Height, to batch: inout UpdateBatch) throws {
-        if try self.applyPlainWrites(rwset, at: height, to: &batch) { return }
-        var ops: [CompositeKey: KeyOps] = [:]
-        var order: [CompositeKey] = []
+        // The keys in first-touch order with their merged operations. A transaction writes a few keys, so they are
+        // found by comparison in the list; an index by key takes over past 16.
+        var ops: [(key: CompositeKey, op: KeyOps)] = []
+        var positions: [CompositeKey: Int]?
         func touch(_ key: CompositeKey, _ change: (inout KeyOps) -> Void) {
-            if ops[key] == nil {
-                ops[key] = KeyOps()
-                order.append(key)
+            let found = positions.map { $0[key] } ?? ops.firstIndex { $0.key == key }
+            let position: Int
+            if let found {
+                position = found
+            } else {
+                position = ops.count
+                ops.append((key, KeyOps()))
+                if positions != nil {
+                    positions![key] = position
+                } else if ops.count > 16 {
+                    positions = Dictionary(uniqueKeysWithValues: ops.enumerated().map { ($0.element.key, $0.offset) })
+                }
             }
-            change(&ops[key]!)
+            change(&ops[position].op)
         }
         for ns in rwset.namespaces {
             for write in ns.kv.writes {
@@ -345,8 +355,7 @@ struct BlockProcessor {
                 }
             }
         }
-        for key in order {
-            guard let op = ops[key] else { continue }
+        for (key, op) in ops {
             var write: PendingWrite
             if op.delete {
                 write = PendingWrite(value: nil, metadata: nil, version: height)
@@ -367,52 +376,6 @@ struct BlockProcessor {
                 batch.hashedWrites[key.namespace, default: [:]][key.collection, default: [:]][key.key] = write
             }
         }
-    }
-
-    /// The common case of ``apply(_:at:to:)`` without its per-key merging: a transaction whose namespaces
-    /// (each named once) only write public values or delete public keys, each key at most once. Such writes
-    /// merge with nothing in the transaction, so each goes straight into the batch: a delete as a delete, a
-    /// value with the key's latest metadata (as a value-only write keeps it). Returns false, having written
-    /// nothing, for any other transaction.
-    private func applyPlainWrites(_ rwset: TxReadWriteSet, at height: Height, to batch: inout UpdateBatch) throws -> Bool {
-        let namespaces = rwset.namespaces
-        for (index, ns) in namespaces.enumerated() {
-            guard ns.kv.metadataWrites.isEmpty, ns.collections.isEmpty,
-                !namespaces[..<index].contains(where: { $0.name == ns.name })
-            else { return false }
-            // Pairwise: a transaction writes a few keys; more than 16 take the general path.
-            let writes = ns.kv.writes
-            guard writes.count <= 16 else { return false }
-            for later in writes.indices.dropFirst() where writes[..<later].contains(where: { $0.key == writes[later].key }) {
-                return false
-            }
-        }
-        for ns in namespaces where !ns.kv.writes.isEmpty {
-            // Taken out of the batch while it changes, so that the dictionary is not copied.
-            var written = batch.publicWrites.removeValue(forKey: ns.name) ?? [:]
-            defer { batch.publicWrites[ns.name] = written }
-            // Asked once per namespace and block (the answer is cached), not per key.
-            let committedMetadata = try self.metadataPresence.answer(ns.name, "") {
-                try StateDB.hasKeyMetadata(self.db, ns.name, "")
-            }
-            for write in ns.kv.writes {
-                let key = Data(write.key.utf8)
-                if write.isDelete || write.value.isEmpty {
-                    written[key] = PendingWrite(value: nil, metadata: nil, version: height)
-                    continue
-                }
-                let metadata: Data?
-                if let earlier = written[key] {
-                    metadata = earlier.metadata
-                } else if committedMetadata {
-                    metadata = try StateDB.state(self.db, ns.name, key)?.metadata
-                } else {
-                    metadata = nil
-                }
-                written[key] = PendingWrite(value: write.value, metadata: metadata, version: height)
-            }
-        }
-        return true
     }
 
     private static let emptyValueHash = Digest.sha256(Data())

@@ -559,21 +559,11 @@ public final class BlockStore: Sendable {
         return update
     }
 
-    /// The tx index's rows, many per statement.
-    private static let putTxIndex = PointQuery.MultiRowInsert(
-        "INSERT OR REPLACE INTO tx_index (txid, block, tx, code)",
-        columns: 4
-    )
-
     /// Writes the rows `update` writes, and the progress it makes, inside the caller's transaction.
     private func write(_ update: StagedTxIndex.Update, db: Database) throws {
-        let rows = update.written
-        try Self.putTxIndex.run(db, count: rows.count) { index, bind in
-            let row = rows[index]
-            try bind(.text(row.id))
-            try bind(.int64(Int64(row.block)))
-            try bind(.int64(Int64(row.tx)))
-            try bind(.int64(Int64(row.code)))
+        let put = try PointQuery.Statement(db, "INSERT OR REPLACE INTO tx_index (txid, block, tx, code) VALUES (?, ?, ?, ?)")
+        for row in update.written {
+            try put.run([.text(row.id), .int64(Int64(row.block)), .int64(Int64(row.tx)), .int64(Int64(row.code))])
         }
         try PointQuery.execute(
             db,

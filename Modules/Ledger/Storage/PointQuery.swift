@@ -38,9 +38,7 @@ enum PointQuery {
     ) throws -> Value? {
         let statement = try Statement(db, sql)
         defer { statement.reset() }
-        for (offset, argument) in arguments.enumerated() {
-            try statement.bind(argument, at: Int32(offset + 1))
-        }
+        try statement.bind(arguments)
         return try statement.step() ? read(statement.columns) : nil
     }
 
@@ -79,12 +77,17 @@ enum PointQuery {
             guard code == SQLITE_OK else { throw self.error(code) }
         }
 
-        /// Binds `arguments` in order, steps once and resets: a statement that returns no row.
-        func run(_ arguments: [Argument]) throws {
-            defer { self.reset() }
+        /// Binds `arguments` to the parameters in order, from 1.
+        func bind(_ arguments: [Argument]) throws {
             for (offset, argument) in arguments.enumerated() {
                 try self.bind(argument, at: Int32(offset + 1))
             }
+        }
+
+        /// Binds `arguments`, steps once and resets: a statement that returns no row.
+        func run(_ arguments: [Argument]) throws {
+            defer { self.reset() }
+            try self.bind(arguments)
             _ = try self.step()
         }
 
@@ -109,67 +112,6 @@ enum PointQuery {
 
         private func error(_ code: Int32) -> DatabaseError {
             DatabaseError(resultCode: ResultCode(rawValue: code), message: self.db.lastErrorMessage, sql: self.sql)
-        }
-    }
-
-    /// Inserts many rows into one table with multi-row `INSERT … VALUES (…), (…), …` statements: chunks of
-    /// ``largestChunk`` rows, then the rest in chunks of powers of two, so that at most seven statements per
-    /// table are prepared and cached. One statement per chunk instead of per row saves SQLite's per-statement
-    /// work (step, halt, reset) and the binding calls' set-up; rows are inserted in the order given.
-    ///
-    /// For new rows only: with `OR REPLACE`, SQLite deletes a row that exists and inserts it again when the
-    /// rows come from a multi-row `VALUES`, which costs more than one statement per row.
-    struct MultiRowInsert: Sendable {
-        /// The most rows one statement inserts.
-        static let largestChunk = 64
-
-        /// Columns per row.
-        let columns: Int
-        /// SQL by chunk size (powers of two up to ``largestChunk``).
-        private let statements: [Int: String]
-
-        /// `head` is the statement up to `VALUES` ("INSERT OR REPLACE INTO t (a, b)"); `columns` the values per row.
-        init(_ head: String, columns: Int) {
-            self.columns = columns
-            let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
-            var statements: [Int: String] = [:]
-            var size = 1
-            while size <= Self.largestChunk {
-                statements[size] = head + " VALUES " + Array(repeating: row, count: size).joined(separator: ", ")
-                size *= 2
-            }
-            self.statements = statements
-        }
-
-        /// Inserts `count` rows; `bind(row, bind)` binds row `row`'s values in column order through `bind`.
-        func run(
-            _ db: Database,
-            count: Int,
-            bind: (_ row: Int, _ value: (Argument) throws -> Void) throws -> Void
-        ) throws {
-            var row = 0
-            while row < count {
-                var size = Self.largestChunk
-                while size > count - row { size /= 2 }
-                let statement = try Statement(db, self.statements[size]!)
-                defer { statement.reset() }
-                var parameter: Int32 = 1
-                for chunkRow in row..<(row + size) {
-                    try bind(chunkRow) { argument in
-                        try statement.bind(argument, at: parameter)
-                        parameter += 1
-                    }
-                }
-                guard parameter == Int32(size * self.columns + 1) else {
-                    throw DatabaseError(
-                        resultCode: .SQLITE_RANGE,
-                        message: "bound \(parameter - 1) values for \(size) rows of \(self.columns)",
-                        sql: self.statements[size]!
-                    )
-                }
-                _ = try statement.step()
-                row += size
-            }
         }
     }
 

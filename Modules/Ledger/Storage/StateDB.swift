@@ -186,10 +186,6 @@ public final class StateDB: Sendable {
         ) ?? true
     }
 
-    static func version(_ db: Database, _ namespace: String, _ key: Data) throws -> Height? {
-        try VersionReader(db).version(namespace, key)
-    }
-
     /// Reads committed versions of public keys through one statement fetched once: MVCC reads one per key
     /// every valid transaction read.
     struct VersionReader {

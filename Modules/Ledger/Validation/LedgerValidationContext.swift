@@ -59,10 +59,15 @@ struct DatabaseValidationSnapshot: ValidationSnapshot {
 /// Per snapshot (or per block being processed): whether a namespace's or collection's committed keys carry any
 /// key-level metadata, asked of the database once each.
 final class KeyMetadataPresence {
-    private var answers: [String: Bool] = [:]
+    private struct Key: Hashable {
+        var namespace: String
+        var collection: String
+    }
+
+    private var answers: [Key: Bool] = [:]
 
     func answer(_ namespace: String, _ collection: String, _ ask: () throws -> Bool) throws -> Bool {
-        let key = namespace + "\u{0}" + collection
+        let key = Key(namespace: namespace, collection: collection)
         if let known = self.answers[key] { return known }
         let answer = try ask()
         self.answers[key] = answer
