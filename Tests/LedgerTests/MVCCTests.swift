@@ -346,6 +346,17 @@ struct MVCCTests {
         #expect(try state("ns1", "key5") == nil)
         let k = try #require(try state("ns2", "k"))
         #expect(k.0 == "1" && k.1 == Height(blockNumber: block, txNumber: 5))
+
+        // A transaction with more than 16 keys merges through its index: the 20th write repeats the 18th key
+        // (the later value wins), and a delete of the 3rd after its value wins over it.
+        var many = (0..<19).map { B.write("many\($0)", "v\($0)") }
+        many.append(B.write("many17", "again"))
+        many.append(B.write("many2", nil))
+        #expect(try LedgerFixtures.commit(ledger, [LedgerFixtures.tx("many", B.namespace("ns3", writes: many))]) == [.valid])
+        #expect(try state("ns3", "many17")?.0 == "again")
+        #expect(try state("ns3", "many18")?.0 == "v18")
+        #expect(try state("ns3", "many0")?.0 == "v0")
+        #expect(try state("ns3", "many2") == nil)
     }
 
     /// The collection configuration history records what valid transactions write to `_lifecycle`'s Collections
