@@ -166,14 +166,16 @@ struct StagedTxIndexTests {
         #expect(misses.isEmpty)
     }
 
-    /// Tx ids that are not Fabric's lowercase hex (uppercase hex, other text) are staged as text, and an uppercase
-    /// id is not its lowercase twin, staged or written.
+    /// Tx ids that are not Fabric's lowercase hex (uppercase hex, other text, one character off) are staged as
+    /// text, and an uppercase id is not its lowercase twin, staged or written.
     @Test func otherTxIDsAreKeptApart() throws {
         let directory = try TemporaryDirectory("sti-text")
         defer { directory.remove() }
         let (pool, store) = try Self.open(directory, slices: 4)
         let lower = Self.txID(1, 0)
-        let ids = [lower, lower.uppercased(), "tx-\(lower.prefix(10))", String(lower.dropLast())]
+        // 64 characters, the last one just outside the lowercase hex digits.
+        let nearHex = [":", "g", "`", "/"].map { String(lower.dropLast()) + $0 }
+        let ids = [lower, lower.uppercased(), "tx-\(lower.prefix(10))", String(lower.dropLast())] + nearHex
         let genesis = TestBlocks.genesis()
         let block = TestBlocks.block(1, previous: genesis, ids.map { TestBlocks.endorserTransaction(txID: $0, []) })
         try store.append(genesis)

@@ -29,19 +29,42 @@ package struct StagedTxIndex: Sendable {
         case text(String)
 
         init(_ txID: String) {
-            // Lowercase only: `Data(hexString:)` also reads uppercase, which is another tx id.
-            guard txID.utf8.count == 64, !txID.utf8.contains(where: { (0x41...0x46).contains($0) }),
-                let bytes = Data(hexString: txID)
-            else {
+            // Every validated transaction's id passes here twice (the duplicate check and the index rows), so
+            // the digits are read in place into the four words, without an intermediate array.
+            var txID = txID
+            let words = txID.withUTF8 { Self.hexWords($0) }
+            if let words {
+                self = .hex(words.0, words.1, words.2, words.3)
+            } else {
                 self = .text(txID)
-                return
             }
-            self = bytes.withUnsafeBytes { raw in
-                func word(_ index: Int) -> UInt64 {
-                    UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
+        }
+
+        /// The 32 bytes of exactly 64 lowercase hex digits as four big-endian words; nil for any other text
+        /// (uppercase digits included: they spell another tx id).
+        private static func hexWords(_ utf8: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64, UInt64, UInt64)? {
+            guard utf8.count == 64 else { return nil }
+            var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            for word in 0..<4 {
+                var value: UInt64 = 0
+                for offset in (word * 16)..<(word * 16 + 16) {
+                    let digit = utf8[offset]
+                    let nibble: UInt8
+                    switch digit {
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = digit &- UInt8(ascii: "0")
+                    case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = digit &- UInt8(ascii: "a") &+ 10
+                    default: return nil
+                    }
+                    value = value << 4 | UInt64(nibble)
                 }
-                return .hex(word(0), word(1), word(2), word(3))
+                switch word {
+                case 0: words.0 = value
+                case 1: words.1 = value
+                case 2: words.2 = value
+                default: words.3 = value
+                }
             }
+            return words
         }
 
         /// The tx id as text.
