@@ -27,8 +27,21 @@ public protocol Identity: Sendable {
     /// Ed25519 where the MSP version allows it).
     func verify(signature: Data, over message: Data) throws(MSPError)
 
+    /// Verifies `signature` over the concatenation of `parts`, as ``verify(signature:over:)`` does over the
+    /// concatenated bytes; an identity that hashes the message may hash the parts without concatenating them.
+    func verify(signature: Data, overParts parts: [Data]) throws(MSPError)
+
     /// Checks that the identity satisfies `principal` (ROLE, IDENTITY, ORGANIZATION_UNIT, ANONYMITY, COMBINED).
     func satisfiesPrincipal(_ principal: Common_MSPPrincipal) throws(MSPError)
+}
+
+extension Identity {
+    /// Concatenates `parts` and verifies over the result.
+    public func verify(signature: Data, overParts parts: [Data]) throws(MSPError) {
+        var message = Data(capacity: parts.reduce(0) { $0 + $1.count })
+        for part in parts { message.append(part) }
+        try self.verify(signature: signature, over: message)
+    }
 }
 
 /// An identity that holds its private key and can sign.

@@ -22,6 +22,26 @@ struct SignatureTests {
         #expect(try ECDSASignature(der: signature).isLowS(.p256))
     }
 
+    /// Endorsements are verified over (proposal response payload, endorser) without concatenating them: any
+    /// split of the signed bytes verifies, and parts that concatenate to other bytes do not.
+    @Test func verifyingOverPartsIsVerifyingTheirConcatenation() throws {
+        let signature = try Self.signer.sign(Self.message)
+        let bytes = Self.message
+        let splits: [[Data]] = [
+            [bytes], [Data(), bytes, Data()], [bytes.prefix(1), bytes.dropFirst()],
+            [bytes.prefix(10), bytes.dropFirst(10).prefix(5), bytes.dropFirst(15)],
+        ]
+        for parts in splits {
+            try self.verifier.verify(signature: signature, overParts: parts)
+            try Self.signer.verify(signature: signature, overParts: parts)
+        }
+        let swapped = [bytes.dropFirst(10), bytes.prefix(10)]
+        #expect(mspError { try self.verifier.verify(signature: signature, overParts: swapped) }?.code == .badSignature)
+        #expect(mspError { try self.verifier.verify(signature: signature, overParts: []) }?.code == .badSignature)
+        let malformed = mspError { try self.verifier.verify(signature: Data([0x30, 0x00]), overParts: [bytes]) }
+        #expect(malformed?.code == .badSignature)
+    }
+
     @Test func signingAlwaysProducesLowS() throws {
         for index in 0..<64 {
             let signature = try Self.signer.sign(Data("message \(index)".utf8))

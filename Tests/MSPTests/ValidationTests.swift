@@ -318,8 +318,14 @@ struct ValidationTests {
             let signature = try signer.sign(message)
             #expect(signature.count == 64)
             try identity.verify(signature: signature, over: message)
+            // Ed25519 signs the message itself: parts are joined before verifying.
+            try identity.verify(signature: signature, overParts: [message.prefix(7), message.dropFirst(7)])
             #expect(
                 mspError { try identity.verify(signature: signature, over: Data("other".utf8)) }?.code == .badSignature
+            )
+            #expect(
+                mspError { try identity.verify(signature: signature, overParts: [message.dropFirst(7)]) }?.code
+                    == .badSignature
             )
         } else {
             #expect(mspError { try identity.validate() }?.code == .unsupportedAlgorithm)

@@ -1,3 +1,4 @@
+public import Foundation
 public import MSP
 
 /// A compiled policy: something a set of signatures or identities either satisfies or not.
@@ -33,17 +34,31 @@ public func validIdentities(
     _ signedData: [SignedData],
     deserializer: any IdentityDeserializer
 ) -> [any Identity] {
+    validIdentities(signedData, deserializer: deserializer, signer: \.identity) { identity, item throws(MSPError) in
+        try identity.verify(signature: item.signature, over: item.data)
+    }
+}
+
+/// ``validIdentities(_:deserializer:)`` over signatures of any shape: `signer` gives an item's serialised
+/// identity and `verify` checks its signature with the deserialised identity (an endorsement's signed bytes,
+/// for instance, are verified from their two parts without being concatenated).
+public func validIdentities<Signed>(
+    _ items: [Signed],
+    deserializer: any IdentityDeserializer,
+    signer: (Signed) -> Data,
+    verify: (any Identity, Signed) throws(MSPError) -> Void
+) -> [any Identity] {
     // A transaction has a few endorsements: comparing identifiers in a list is cheaper than hashing their
     // strings into a set, which takes over for long signature sets.
     var seenList: [IdentityIdentifier] = []
     var seenSet: Set<IdentityIdentifier>?
     var identities: [any Identity] = []
-    identities.reserveCapacity(signedData.count)
-    for item in signedData {
-        guard let identity = try? deserializer.deserializeIdentity(item.identity) else { continue }
+    identities.reserveCapacity(items.count)
+    for item in items {
+        guard let identity = try? deserializer.deserializeIdentity(signer(item)) else { continue }
         let identifier = identity.identifier
         if seenSet?.contains(identifier) ?? seenList.contains(identifier) { continue }
-        guard (try? identity.verify(signature: item.signature, over: item.data)) != nil else { continue }
+        guard (try? verify(identity, item)) != nil else { continue }
         if seenSet != nil {
             seenSet!.insert(identifier)
         } else if seenList.count < 16 {

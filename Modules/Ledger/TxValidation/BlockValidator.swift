@@ -359,13 +359,22 @@ struct EndorserContent: Sendable {
     /// The endorsers whose signatures verified (deserialised and de-duplicated as Fabric does); empty until
     /// ``verifyEndorsements(msps:)``, so an unverified content can only fail the endorsement policy.
     var endorsers: [any Identity] = []
+    /// The proposal response payload the endorsers signed (each signature covers it followed by the endorser's
+    /// serialised identity), until ``verifyEndorsements(msps:)``.
+    private(set) var responsePayload: Data
     /// The endorsements as `extract` found them, until ``verifyEndorsements(msps:)``.
-    private(set) var unverifiedEndorsements: [SignedData]
+    private(set) var unverifiedEndorsements: [Protos_Endorsement]
 
     /// Verifies the endorsements into ``endorsers`` (Fabric's `validIdentities`: an endorser's first valid
-    /// signature counts, a repeated identity is not verified again).
+    /// signature counts, a repeated identity is not verified again). The signed bytes are hashed from their two
+    /// parts, never concatenated.
     mutating func verifyEndorsements(msps: any IdentityDeserializer) {
-        self.endorsers = validIdentities(self.unverifiedEndorsements, deserializer: msps)
+        let payload = self.responsePayload
+        self.endorsers = validIdentities(self.unverifiedEndorsements, deserializer: msps, signer: \.endorser) {
+            identity, endorsement throws(MSPError) in
+            try identity.verify(signature: endorsement.signature, overParts: [payload, endorsement.endorser])
+        }
+        self.responsePayload = Data()
         self.unverifiedEndorsements = []
     }
 
@@ -450,22 +459,15 @@ struct EndorserContent: Sendable {
                 }
             }
         }
-        // The endorsement signatures: verified here (the expensive part) so that only policy evaluation over
-        // the verified identities is left for the state-dependent half.
-        let responseBytes = actionPayload.action.proposalResponsePayload
-        let signedData = actionPayload.action.endorsements.map { endorsement in
-            // One allocation of the final size (`+` copies the left side, then grows it).
-            var signed = Data(capacity: responseBytes.count + endorsement.endorser.count)
-            signed.append(responseBytes)
-            signed.append(endorsement.endorser)
-            return SignedData(data: signed, identity: endorsement.endorser, signature: endorsement.signature)
-        }
+        // The endorsement signatures are verified in ``verifyEndorsements(msps:)`` (the expensive part), so that
+        // only policy evaluation over the verified identities is left for the state-dependent half.
         return .success(
             EndorserContent(
                 readWriteSet: readWriteSet,
                 namespaces: namespaces,
                 metadataWrites: metadataWrites,
-                unverifiedEndorsements: signedData
+                responsePayload: actionPayload.action.proposalResponsePayload,
+                unverifiedEndorsements: actionPayload.action.endorsements
             )
         )
     }

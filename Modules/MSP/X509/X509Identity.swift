@@ -56,6 +56,24 @@ public final class X509Identity: Identity, CustomStringConvertible {
     }
 
     public func verify(signature: Data, over message: Data) throws(MSPError) {
+        try self.verify(signature: signature) { hash in hash.digest(message) } message: { message }
+    }
+
+    public func verify(signature: Data, overParts parts: [Data]) throws(MSPError) {
+        try self.verify(signature: signature) { hash in hash.digest(concatenating: parts) } message: {
+            var message = Data(capacity: parts.reduce(0) { $0 + $1.count })
+            for part in parts { message.append(part) }
+            return message
+        }
+    }
+
+    /// The verification: `digest` hashes the signed bytes (ECDSA), `message` gives them whole (Ed25519, which
+    /// signs the message itself).
+    private func verify(
+        signature: Data,
+        digest: (HashFunction) -> Data,
+        message: () -> Data
+    ) throws(MSPError) {
         let key = self.certificate.publicKey
         switch key.algorithm {
         case .ecdsa(let curve):
@@ -72,7 +90,7 @@ public final class X509Identity: Identity, CustomStringConvertible {
                     "invalid S. Must be smaller than half the order of \(curve.rawValue)"
                 )
             }
-            let digest = self.core.signatureHash.digest(message)
+            let digest = digest(self.core.signatureHash)
             // An exactly parsed signature is canonical DER already; otherwise verify (r, s) as Go does.
             let der = parsed.parsedExactly ? signature : parsed.derEncoded
             guard key.verifyECDSA(signatureDER: der, digest: digest) else {
@@ -86,7 +104,7 @@ public final class X509Identity: Identity, CustomStringConvertible {
                     "Ed25519 signatures need MSP version v3.0"
                 )
             }
-            guard key.verifyEd25519(signature: signature, message: message) else {
+            guard key.verifyEd25519(signature: signature, message: message()) else {
                 throw self.core.error(.badSignature, self.certificate, "the Ed25519 signature is invalid")
             }
         default:

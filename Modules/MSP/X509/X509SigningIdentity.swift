@@ -30,6 +30,10 @@ public final class X509SigningIdentity: SigningIdentity, CustomStringConvertible
         try self.identity.verify(signature: signature, over: message)
     }
 
+    public func verify(signature: Data, overParts parts: [Data]) throws(MSPError) {
+        try self.identity.verify(signature: signature, overParts: parts)
+    }
+
     public func satisfiesPrincipal(_ principal: Common_MSPPrincipal) throws(MSPError) {
         try self.identity.satisfiesPrincipal(principal)
     }
