@@ -38,9 +38,15 @@ public protocol Identity: Sendable {
 extension Identity {
     /// Concatenates `parts` and verifies over the result.
     public func verify(signature: Data, overParts parts: [Data]) throws(MSPError) {
-        var message = Data(capacity: parts.reduce(0) { $0 + $1.count })
-        for part in parts { message.append(part) }
-        try self.verify(signature: signature, over: message)
+        try self.verify(signature: signature, over: Data(joining: parts))
+    }
+}
+
+extension Data {
+    /// The concatenation of `parts`, in one allocation.
+    init(joining parts: [Data]) {
+        self.init(capacity: parts.reduce(0) { $0 + $1.count })
+        for part in parts { self.append(part) }
     }
 }
 

@@ -61,9 +61,7 @@ public final class X509Identity: Identity, CustomStringConvertible {
 
     public func verify(signature: Data, overParts parts: [Data]) throws(MSPError) {
         try self.verify(signature: signature) { hash in hash.digest(concatenating: parts) } message: {
-            var message = Data(capacity: parts.reduce(0) { $0 + $1.count })
-            for part in parts { message.append(part) }
-            return message
+            Data(joining: parts)
         }
     }
 
