@@ -106,13 +106,30 @@ final class BlockFiles: Sendable {
 
     /// The record bytes for `blockBytes`.
     func encodeRecord(_ blockBytes: Data) throws(LedgerError) -> [UInt8] {
-        var format = Self.formatRaw
-        var payload = blockBytes
-        if let compression = self.compression {
-            payload = try Self.compress(blockBytes, compression)
-            format = compression == .zstd ? Self.formatZstd : Self.formatZlib
+        guard let compression = self.compression else {
+            return try self.encodeRecord(format: Self.formatRaw, rawLength: blockBytes.count, payload: [blockBytes])
         }
-        return try self.encodeRecord(format: format, rawLength: blockBytes.count, payload: payload)
+        return try self.encodeRecord(
+            compressed: [try Self.compress(blockBytes, compression)],
+            compression,
+            rawLength: blockBytes.count
+        )
+    }
+
+    /// The record for a block of `rawLength` serialized bytes stored as `parts`, each compressed apart with
+    /// `compression` (``compress(_:_:)``), in order: format 3 for zstd frames, 1 or 2 for one or more zlib
+    /// streams.
+    func encodeRecord(
+        compressed parts: [Data],
+        _ compression: BlockStoreConfiguration.Compression,
+        rawLength: Int
+    ) throws(LedgerError) -> [UInt8] {
+        let format: UInt8
+        switch compression {
+        case .zstd: format = Self.formatZstd
+        case .zlib: format = parts.count == 1 ? Self.formatZlib : Self.formatZlibStreams
+        }
+        return try self.encodeRecord(format: format, rawLength: rawLength, payload: parts)
     }
 
     /// `bytes` compressed as one part of a record: one zstd frame or one zlib stream. Parts compressed apart and
@@ -131,18 +148,22 @@ final class BlockFiles: Sendable {
         }
     }
 
-    /// The record for a block of `rawLength` serialized bytes stored as `payload` in `format`.
-    func encodeRecord(format: UInt8, rawLength: Int, payload: Data) throws(LedgerError) -> [UInt8] {
-        guard rawLength <= Int(UInt32.max), payload.count + Self.bodyPrefixSize <= Int(UInt32.max) else {
+    /// The record for a block of `rawLength` serialized bytes stored as the concatenation of `payload` in
+    /// `format` (the parts are copied once, into the record).
+    func encodeRecord(format: UInt8, rawLength: Int, payload: [Data]) throws(LedgerError) -> [UInt8] {
+        let payloadCount = payload.reduce(0) { $0 + $1.count }
+        guard rawLength <= Int(UInt32.max), payloadCount + Self.bodyPrefixSize <= Int(UInt32.max) else {
             throw LedgerError(code: .invalidArgument, message: "block of \(rawLength) bytes is too large")
         }
         var record = [UInt8]()
-        record.reserveCapacity(Self.headerSize + Self.bodyPrefixSize + payload.count)
-        appendUInt32(UInt32(payload.count + Self.bodyPrefixSize), to: &record)
+        record.reserveCapacity(Self.headerSize + Self.bodyPrefixSize + payloadCount)
+        appendUInt32(UInt32(payloadCount + Self.bodyPrefixSize), to: &record)
         appendUInt32(0, to: &record)  // CRC, filled in below
         record.append(format)
         appendUInt32(UInt32(rawLength), to: &record)
-        record.append(contentsOf: payload)
+        for part in payload {
+            part.withUnsafeBytes { record.append(contentsOf: $0) }
+        }
         let crc = record.withUnsafeBytes { raw in
             CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[Self.headerSize...]))
         }

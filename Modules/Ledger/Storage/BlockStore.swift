@@ -490,15 +490,11 @@ public final class BlockStore: Sendable {
                     cause: error
                 )
             }
-            let tail = try BlockFiles.compress(suffix, prepared.compression)
-            var payload = Data(capacity: prepared.compressed.count + tail.count)
-            payload.append(prepared.compressed)
-            payload.append(tail)
             location = try self.files.append(
                 record: try self.files.encodeRecord(
-                    format: prepared.compression == .zstd ? BlockFiles.formatZstd : BlockFiles.formatZlibStreams,
-                    rawLength: prepared.uncompressedCount + suffix.count,
-                    payload: payload
+                    compressed: [prepared.compressed, try BlockFiles.compress(suffix, prepared.compression)],
+                    prepared.compression,
+                    rawLength: prepared.uncompressedCount + suffix.count
                 )
             )
         } else {
